@@ -1,0 +1,257 @@
+/* app.c: wiring for `katto serve` (see app.h). */
+#include "app.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "batch.h"
+#include "db.h"
+#include "err.h"
+#include "exitcode.h"
+#include "http_server.h"
+#include "log.h"
+#include "metrics.h"
+#include "secret.h"
+
+struct app {
+    const struct config *cfg;
+    struct event_base *base;
+    sqlite3 *db;
+    struct metrics *metrics;
+    struct batch *batch;
+    struct http_server *http;
+    struct event *sigterm, *sigint, *sighup, *drain;
+    struct timespec stop_requested;
+    time_t started;
+    size_t flows_loaded;
+    uint8_t secret[SECRET_LEN];
+};
+
+static void healthz(struct http_exchange *ex, void *arg)
+{
+    struct app *a = arg;
+    cJSON *o = cJSON_CreateObject();
+    bool db_ok = db_ping(a->db);
+    char *text;
+
+    cJSON_AddStringToObject(o, "status", db_ok ? "ok" : "degraded");
+    cJSON_AddBoolToObject(o, "database", db_ok);
+    cJSON_AddNumberToObject(o, "flows", (double)a->flows_loaded);
+    cJSON_AddStringToObject(o, "version", KATTO_VERSION);
+    text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (text == NULL) {
+        http_exchange_error(ex, 500, "out of memory");
+        return;
+    }
+    http_exchange_reply(ex, db_ok ? 200 : 503, "application/json", text, strlen(text));
+    cJSON_free(text);
+}
+
+static void metrics_page(struct http_exchange *ex, void *arg)
+{
+    struct app *a = arg;
+    size_t len;
+    char *text = metrics_render(a->metrics, &len);
+
+    if (text == NULL) {
+        http_exchange_error(ex, 500, "out of memory");
+        return;
+    }
+    http_exchange_reply(ex, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+    free(text);
+}
+
+static double gauge_connections(void *arg)
+{
+    return (double)http_server_connections(((struct app *)arg)->http);
+}
+
+static double gauge_in_flight(void *arg)
+{
+    return (double)http_server_in_flight(((struct app *)arg)->http);
+}
+
+static double gauge_uptime(void *arg)
+{
+    return difftime(time(NULL), ((struct app *)arg)->started);
+}
+
+static double gauge_flows(void *arg)
+{
+    return (double)((struct app *)arg)->flows_loaded;
+}
+
+static int declare_metrics(struct app *a)
+{
+    struct metrics *m = a->metrics;
+
+    return metrics_declare(m, "katto_http_connections_open", "gauge", "Open client connections.") ||
+           metrics_gauge(m, "katto_http_connections_open", "", gauge_connections, a) ||
+           metrics_declare(m, "katto_http_requests_in_flight", "gauge",
+                           "Requests being handled and not yet answered.") ||
+           metrics_gauge(m, "katto_http_requests_in_flight", "", gauge_in_flight, a) ||
+           metrics_declare(m, "katto_uptime_seconds", "gauge", "Seconds since start-up.") ||
+           metrics_gauge(m, "katto_uptime_seconds", "", gauge_uptime, a) ||
+           metrics_declare(m, "katto_flows_loaded", "gauge", "Flows in service.") ||
+           metrics_gauge(m, "katto_flows_loaded", "", gauge_flows, a);
+}
+
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Polls until in-flight work is done or the shutdown timeout passes, then ends the loop. */
+static void drain_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct app *a = arg;
+    size_t busy = http_server_in_flight(a->http) + batch_pending(a->batch);
+    double waited = seconds_since(&a->stop_requested);
+
+    (void)fd;
+    (void)what;
+    if (busy > 0 && waited < (double)a->cfg->limits.shutdown_timeout)
+        return;
+    if (busy > 0)
+        log_warn("server.shutdown_timeout", "unfinished=%zu", busy);
+    event_del(a->drain);
+    event_base_loopexit(a->base, NULL);
+}
+
+static void stop_cb(evutil_socket_t sig, short what, void *arg)
+{
+    struct app *a = arg;
+    struct timeval tick = {0, 20000};
+
+    (void)what;
+    if (event_pending(a->drain, EV_TIMEOUT, NULL))
+        return; /* already stopping */
+    log_info("server.stopping", "signal=%s in_flight=%zu", sig == SIGTERM ? "TERM" : "INT",
+             http_server_in_flight(a->http));
+    clock_gettime(CLOCK_MONOTONIC, &a->stop_requested);
+    http_server_stop_accepting(a->http);
+    event_add(a->drain, &tick);
+    drain_cb(-1, 0, a);
+}
+
+static void hup_cb(evutil_socket_t sig, short what, void *arg)
+{
+    (void)sig;
+    (void)what;
+    (void)arg;
+    log_info("server.sighup", "action=none reason=\"no flows to reload yet\"");
+}
+
+/* Writes the bound port to path atomically, for scripts and tests that listen on port 0. */
+static int write_port_file(const char *path, int port, char *err)
+{
+    char tmp[4096];
+    FILE *f;
+
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    if ((f = fopen(tmp, "w")) == NULL || fprintf(f, "%d\n", port) < 0 || fclose(f) != 0 ||
+        rename(tmp, path) != 0) {
+        err_set(err, "cannot write port file '%s': %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int start(struct app *a, char *err)
+{
+    const struct config *cfg = a->cfg;
+    char host[256];
+    int port, bound;
+
+    if (secret_make_parent_dirs(cfg->database, err) != 0)
+        return EXIT_CONFIG;
+    if (secret_load(cfg->secret, cfg->secret_file, a->secret, err) != 0)
+        return EXIT_CONFIG;
+    if ((a->db = db_open(cfg->database, err)) == NULL)
+        return EXIT_FAILURE;
+    if (db_migrate(a->db, db_migrations, db_migrations_count, err) != 0)
+        return EXIT_FAILURE;
+    if ((a->base = event_base_new()) == NULL || (a->metrics = metrics_new()) == NULL ||
+        declare_metrics(a) != 0 || (a->batch = batch_new(a->base, a->db, a->metrics)) == NULL) {
+        err_set(err, "out of memory");
+        return EXIT_FAILURE;
+    }
+    if ((a->http = http_server_new(a->base, &cfg->limits, a->metrics, err)) == NULL ||
+        http_server_route(a->http, "healthz", "/healthz", HTTP_GET, healthz, a) != 0 ||
+        http_server_route(a->http, "metrics", "/metrics", HTTP_GET, metrics_page, a) != 0)
+        return EXIT_FAILURE;
+    a->sigterm = evsignal_new(a->base, SIGTERM, stop_cb, a);
+    a->sigint = evsignal_new(a->base, SIGINT, stop_cb, a);
+    a->sighup = evsignal_new(a->base, SIGHUP, hup_cb, a);
+    a->drain = event_new(a->base, -1, EV_PERSIST, drain_cb, a);
+    if (a->sigterm == NULL || a->sigint == NULL || a->sighup == NULL || a->drain == NULL ||
+        event_add(a->sigterm, NULL) || event_add(a->sigint, NULL) || event_add(a->sighup, NULL)) {
+        err_set(err, "cannot install signal handlers");
+        return EXIT_FAILURE;
+    }
+    config_listen_split(cfg->listen, host, sizeof(host), &port, NULL);
+    if (http_server_listen(a->http, host, port, &bound, err) != 0)
+        return EXIT_FAILURE;
+    if (cfg->port_file[0] != '\0' && write_port_file(cfg->port_file, bound, err) != 0)
+        return EXIT_FAILURE;
+    log_info("server.listening", "address=%s port=%d database=%s schema=%d version=%s", host, bound,
+             cfg->database, db_schema_version(a->db), KATTO_VERSION);
+    return 0;
+}
+
+static void stop(struct app *a)
+{
+    /* Order matters: handlers answered, then pending commits, then the loop's objects. */
+    http_server_free(a->http);
+    batch_free(a->batch);
+    if (a->sigterm)
+        event_free(a->sigterm);
+    if (a->sigint)
+        event_free(a->sigint);
+    if (a->sighup)
+        event_free(a->sighup);
+    if (a->drain)
+        event_free(a->drain);
+    metrics_free(a->metrics);
+    if (a->base)
+        event_base_free(a->base);
+    db_close(a->db);
+    explicit_bzero(a->secret, sizeof(a->secret));
+}
+
+int app_serve(const struct config *cfg)
+{
+    struct app a = {.cfg = cfg, .started = time(NULL)};
+    char err[ERR_LEN] = "";
+    int rc;
+
+    /* Database, WAL and secret files are for the service user only. */
+    umask(077);
+    /* A gateway hanging up mid-reply must not kill the process. */
+    signal(SIGPIPE, SIG_IGN);
+    rc = start(&a, err);
+    if (rc != 0) {
+        log_error("server.start_failed", "problem=\"%s\"", err);
+        stop(&a);
+        return rc;
+    }
+    if (event_base_dispatch(a.base) != 0) {
+        log_error("server.loop_failed", "problem=\"event loop error\"");
+        rc = EXIT_FAILURE;
+    }
+    stop(&a);
+    log_info("server.stopped", "status=%d", rc);
+    return rc;
+}

@@ -1,0 +1,133 @@
+/* batch.c: group commit per loop pass (see batch.h). */
+#include "batch.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include "db.h"
+#include "err.h"
+#include "log.h"
+
+struct batch_job {
+    batch_work_cb *work;
+    batch_done_cb *done;
+    void *arg;
+    int status;
+};
+
+struct batch {
+    sqlite3 *db;
+    struct metrics *metrics;
+    struct event *flush_ev;
+    struct batch_job *jobs;
+    size_t njobs, cap;
+};
+
+static void flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    batch_flush(arg);
+}
+
+struct batch *batch_new(struct event_base *base, sqlite3 *db, struct metrics *metrics)
+{
+    struct batch *b = calloc(1, sizeof(*b));
+
+    if (b == NULL)
+        return NULL;
+    b->db = db;
+    b->metrics = metrics;
+    if ((b->flush_ev = event_new(base, -1, 0, flush_cb, b)) == NULL) {
+        free(b);
+        return NULL;
+    }
+    metrics_declare(metrics, "katto_db_commits_total", "counter",
+                    "Group-commit transactions, by result.");
+    metrics_declare(metrics, "katto_db_jobs_total", "counter",
+                    "Jobs run in group-commit transactions, by result.");
+    return b;
+}
+
+void batch_free(struct batch *b)
+{
+    if (b == NULL)
+        return;
+    while (b->njobs > 0)
+        batch_flush(b);
+    event_free(b->flush_ev);
+    free(b->jobs);
+    free(b);
+}
+
+int batch_submit(struct batch *b, batch_work_cb *work, batch_done_cb *done, void *arg)
+{
+    if (b->njobs == b->cap) {
+        size_t n = b->cap ? b->cap * 2 : 64;
+        struct batch_job *bigger = realloc(b->jobs, n * sizeof(*bigger));
+
+        if (bigger == NULL)
+            return -1;
+        b->jobs = bigger;
+        b->cap = n;
+    }
+    b->jobs[b->njobs++] = (struct batch_job){work, done, arg, 0};
+    if (b->njobs == 1)
+        event_active(b->flush_ev, EV_TIMEOUT, 0);
+    return 0;
+}
+
+size_t batch_pending(const struct batch *b)
+{
+    return b->njobs;
+}
+
+void batch_flush(struct batch *b)
+{
+    size_t n = b->njobs < BATCH_MAX_JOBS ? b->njobs : BATCH_MAX_JOBS;
+    char err[ERR_LEN];
+    bool committed = false;
+
+    if (n == 0)
+        return;
+    if (db_exec(b->db, "BEGIN IMMEDIATE", "begin batch", err) == 0) {
+        for (size_t i = 0; i < n; i++) {
+            struct batch_job *j = &b->jobs[i];
+
+            if (db_exec(b->db, "SAVEPOINT job", "savepoint", err) != 0) {
+                j->status = -1;
+                continue;
+            }
+            j->status = j->work(b->db, j->arg, err);
+            if (j->status != 0) {
+                log_error("db.job_failed", "problem=\"%s\"", err);
+                db_exec(b->db, "ROLLBACK TO job", "rollback job", NULL);
+            }
+            db_exec(b->db, "RELEASE job", "release job", NULL);
+        }
+        committed = db_exec(b->db, "COMMIT", "commit batch", err) == 0;
+        if (!committed)
+            db_exec(b->db, "ROLLBACK", "rollback batch", NULL);
+    }
+    if (!committed)
+        log_error("db.commit_failed", "jobs=%zu problem=\"%s\"", n, err);
+    metrics_add(b->metrics, "katto_db_commits_total", committed ? "result=\"ok\"" : "result=\"failed\"",
+                1);
+
+    /* Take the jobs out before calling back: a callback may submit new work. */
+    struct batch_job done[BATCH_MAX_JOBS];
+    for (size_t i = 0; i < n; i++)
+        done[i] = b->jobs[i];
+    for (size_t i = n; i < b->njobs; i++)
+        b->jobs[i - n] = b->jobs[i];
+    b->njobs -= n;
+    if (b->njobs > 0)
+        event_active(b->flush_ev, EV_TIMEOUT, 0);
+    for (size_t i = 0; i < n; i++) {
+        int status = committed ? done[i].status : -1;
+
+        metrics_add(b->metrics, "katto_db_jobs_total", status == 0 ? "result=\"ok\"" : "result=\"failed\"",
+                    1);
+        done[i].done(status, done[i].arg);
+    }
+}

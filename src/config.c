@@ -1,0 +1,439 @@
+/*
+ * config.c: the table of known keys (one row per scalar setting) drives
+ * defaults, JSON parsing, environment twins, validation and printing, so a
+ * new setting is one row here plus one field in struct config.
+ */
+#include "config.h"
+
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+
+enum config_type { CONFIG_STRING, CONFIG_INT, CONFIG_LOG_LEVEL };
+
+struct config_key {
+    const char *path; /* dotted path in the JSON file */
+    enum config_type type;
+    size_t offset;    /* of the field in struct config */
+    const char *def;  /* default, as text */
+    long min, max;    /* CONFIG_INT bounds */
+    bool secret;      /* masked by config_print */
+    int (*check)(const char *value, char *err); /* extra validation of strings */
+};
+
+static int check_listen(const char *value, char *err);
+static int check_secret(const char *value, char *err);
+static int check_nonempty(const char *value, char *err);
+
+#define STR(path, field, def, check) \
+    {path, CONFIG_STRING, offsetof(struct config, field), def, 0, 0, false, check}
+#define INT(path, field, def, min, max) \
+    {path, CONFIG_INT, offsetof(struct config, field), def, min, max, false, NULL}
+
+static const struct config_key keys[] = {
+    STR("listen", listen, "127.0.0.1:8080", check_listen),
+    STR("port_file", port_file, "", NULL),
+    STR("database", database, "var/katto.db", check_nonempty),
+    STR("secret_file", secret_file, "var/secret", check_nonempty),
+    {"secret", CONFIG_STRING, offsetof(struct config, secret), "", 0, 0, true, check_secret},
+    STR("flows", flows, "flows", check_nonempty),
+    {"log_level", CONFIG_LOG_LEVEL, offsetof(struct config, log_level), "info", 0, 0, false, NULL},
+    INT("limits.max_body_bytes", limits.max_body_bytes, "65536", 1024, 16 * 1024 * 1024),
+    INT("limits.max_header_bytes", limits.max_header_bytes, "8192", 1024, 1024 * 1024),
+    INT("limits.max_connections", limits.max_connections, "512", 1, 100000),
+    INT("limits.idle_timeout", limits.idle_timeout, "30", 1, 3600),
+    INT("limits.header_timeout", limits.header_timeout, "10", 1, 600),
+    INT("limits.shutdown_timeout", limits.shutdown_timeout, "5", 1, 120),
+};
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+static void *field(struct config *cfg, const struct config_key *k)
+{
+    return (char *)cfg + k->offset;
+}
+
+static const void *cfield(const struct config *cfg, const struct config_key *k)
+{
+    return (const char *)cfg + k->offset;
+}
+
+static int check_nonempty(const char *value, char *err)
+{
+    if (value[0] == '\0') {
+        err_set(err, "must not be empty");
+        return -1;
+    }
+    return 0;
+}
+
+static int check_listen(const char *value, char *err)
+{
+    char host[256];
+    int port;
+
+    return config_listen_split(value, host, sizeof(host), &port, err);
+}
+
+static int check_secret(const char *value, char *err)
+{
+    size_t n = strlen(value);
+
+    if (n == 0)
+        return 0;
+    if (n != 64) {
+        err_set(err, "must be 64 hexadecimal digits (32 bytes), got %zu characters", n);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!isxdigit((unsigned char)value[i])) {
+            err_set(err, "must be 64 hexadecimal digits (32 bytes)");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int config_listen_split(const char *listen, char *host, size_t hostcap, int *port, char *err)
+{
+    const char *colon = strrchr(listen, ':');
+    char *end;
+    long p;
+
+    if (colon == NULL || colon == listen || colon[1] == '\0') {
+        err_set(err, "must be host:port, such as 127.0.0.1:8080");
+        return -1;
+    }
+    if ((size_t)(colon - listen) >= hostcap) {
+        err_set(err, "host part is too long");
+        return -1;
+    }
+    errno = 0;
+    p = strtol(colon + 1, &end, 10);
+    if (errno != 0 || *end != '\0' || p < 0 || p > 65535) {
+        err_set(err, "port must be a number from 0 to 65535");
+        return -1;
+    }
+    /* Brackets allow IPv6 literals: [::1]:8080. */
+    if (listen[0] == '[' && colon[-1] == ']') {
+        memcpy(host, listen + 1, (size_t)(colon - listen) - 2);
+        host[colon - listen - 2] = '\0';
+    } else {
+        memcpy(host, listen, (size_t)(colon - listen));
+        host[colon - listen] = '\0';
+    }
+    *port = (int)p;
+    return 0;
+}
+
+/* Parses text into the field of k; err says why not, without echoing secrets. */
+static int set_value(struct config *cfg, const struct config_key *k, const char *text, char *err)
+{
+    switch (k->type) {
+    case CONFIG_STRING: {
+        char **slot = field(cfg, k);
+        char *copy;
+
+        if (k->check != NULL && k->check(text, err) != 0)
+            return -1;
+        if ((copy = strdup(text)) == NULL) {
+            err_set(err, "out of memory");
+            return -1;
+        }
+        free(*slot);
+        *slot = copy;
+        return 0;
+    }
+    case CONFIG_INT: {
+        long *slot = field(cfg, k), v;
+        char *end;
+
+        errno = 0;
+        v = strtol(text, &end, 10);
+        if (errno != 0 || end == text || *end != '\0' || v < k->min || v > k->max) {
+            err_set(err, "must be a whole number from %ld to %ld", k->min, k->max);
+            return -1;
+        }
+        *slot = v;
+        return 0;
+    }
+    case CONFIG_LOG_LEVEL:
+        if (log_level_parse(text, field(cfg, k)) != 0) {
+            err_set(err, "must be one of debug, info, warn, error");
+            return -1;
+        }
+        return 0;
+    }
+    return -1;
+}
+
+void config_init(struct config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    for (size_t i = 0; i < NKEYS; i++) {
+        int rc = set_value(cfg, &keys[i], keys[i].def, NULL);
+
+        (void)rc; /* defaults are valid by construction; test_config checks it */
+    }
+}
+
+void config_release(struct config *cfg)
+{
+    for (size_t i = 0; i < NKEYS; i++) {
+        if (keys[i].type == CONFIG_STRING) {
+            char **slot = field(cfg, &keys[i]);
+
+            if (keys[i].secret && *slot != NULL)
+                explicit_bzero(*slot, strlen(*slot));
+            free(*slot);
+            *slot = NULL;
+        }
+    }
+}
+
+static const struct config_key *find_key(const char *path)
+{
+    for (size_t i = 0; i < NKEYS; i++) {
+        if (strcmp(keys[i].path, path) == 0)
+            return &keys[i];
+    }
+    return NULL;
+}
+
+/* True if some known key lives under "prefix." (so prefix is an object). */
+static bool is_section(const char *prefix)
+{
+    size_t n = strlen(prefix);
+
+    for (size_t i = 0; i < NKEYS; i++) {
+        if (strncmp(keys[i].path, prefix, n) == 0 && keys[i].path[n] == '.')
+            return true;
+    }
+    return false;
+}
+
+static void line_col(const char *text, const char *at, int *line, int *col)
+{
+    *line = 1;
+    *col = 1;
+    for (const char *p = text; p < at && *p != '\0'; p++) {
+        if (*p == '\n') {
+            (*line)++;
+            *col = 1;
+        } else {
+            (*col)++;
+        }
+    }
+}
+
+static int apply_json(struct config *cfg, const cJSON *obj, const char *prefix, char *err)
+{
+    const cJSON *item;
+
+    cJSON_ArrayForEach(item, obj)
+    {
+        char path[256], why[ERR_LEN], text[64];
+        const struct config_key *k;
+        const char *value;
+
+        snprintf(path, sizeof(path), "%s%s%s", prefix, prefix[0] ? "." : "", item->string);
+        if (cJSON_IsObject(item) && is_section(path)) {
+            if (apply_json(cfg, item, path, err) != 0)
+                return -1;
+            continue;
+        }
+        if ((k = find_key(path)) == NULL) {
+            err_set(err, "'%s': unknown key", path);
+            return -1;
+        }
+        if (k->type == CONFIG_INT && cJSON_IsNumber(item)) {
+            if (item->valuedouble != (double)(long)item->valuedouble) {
+                err_set(err, "'%s': must be a whole number from %ld to %ld", path, k->min, k->max);
+                return -1;
+            }
+            snprintf(text, sizeof(text), "%ld", (long)item->valuedouble);
+            value = text;
+        } else if (k->type != CONFIG_INT && cJSON_IsString(item)) {
+            value = item->valuestring;
+        } else {
+            err_set(err, "'%s': expected %s", path, k->type == CONFIG_INT ? "a number" : "a string");
+            return -1;
+        }
+        if (set_value(cfg, k, value, why) != 0) {
+            err_set(err, "'%s': %s", path, why);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int load_file(struct config *cfg, const char *path, char *err)
+{
+    FILE *f = fopen(path, "rb");
+    char *text = NULL;
+    size_t len = 0, cap = 0;
+    cJSON *root = NULL;
+    int rc = -1;
+
+    if (f == NULL) {
+        err_set(err, "cannot open '%s': %s", path, strerror(errno));
+        return -1;
+    }
+    for (;;) {
+        if (len + 4096 + 1 > cap) {
+            char *bigger;
+
+            cap = cap ? cap * 2 : 8192;
+            if (cap > 1024 * 1024 || (bigger = realloc(text, cap)) == NULL) {
+                err_set(err, "'%s': file too large", path);
+                goto out;
+            }
+            text = bigger;
+        }
+        size_t n = fread(text + len, 1, cap - len - 1, f);
+        len += n;
+        if (n == 0)
+            break;
+    }
+    if (ferror(f)) {
+        err_set(err, "cannot read '%s': %s", path, strerror(errno));
+        goto out;
+    }
+    text[len] = '\0';
+    root = cJSON_ParseWithLength(text, len);
+    if (root == NULL) {
+        int line, col;
+
+        line_col(text, cJSON_GetErrorPtr(), &line, &col);
+        err_set(err, "'%s': invalid JSON at line %d, column %d", path, line, col);
+        goto out;
+    }
+    if (!cJSON_IsObject(root)) {
+        err_set(err, "'%s': the top level must be a JSON object", path);
+        goto out;
+    }
+    if (apply_json(cfg, root, "", err) != 0) {
+        err_prefix(err, "'%s'", path);
+        goto out;
+    }
+    rc = 0;
+out:
+    cJSON_Delete(root);
+    free(text);
+    fclose(f);
+    return rc;
+}
+
+/* KATTO_ + path upper-cased with '.' as '_'. */
+static void env_name(const char *path, char *out, size_t cap)
+{
+    size_t n = (size_t)snprintf(out, cap, "KATTO_");
+
+    for (const char *p = path; *p != '\0' && n + 1 < cap; p++)
+        out[n++] = *p == '.' ? '_' : (char)toupper((unsigned char)*p);
+    out[n] = '\0';
+}
+
+static const char *env_lookup(char *const *envp, const char *name)
+{
+    size_t n = strlen(name);
+
+    for (; envp != NULL && *envp != NULL; envp++) {
+        if (strncmp(*envp, name, n) == 0 && (*envp)[n] == '=')
+            return *envp + n + 1;
+    }
+    return NULL;
+}
+
+int config_load(struct config *cfg, const char *path, char *const *envp, char *err)
+{
+    if (path != NULL && load_file(cfg, path, err) != 0)
+        return -1;
+    for (size_t i = 0; i < NKEYS; i++) {
+        char name[128], why[ERR_LEN];
+        const char *value;
+
+        env_name(keys[i].path, name, sizeof(name));
+        if ((value = env_lookup(envp, name)) == NULL)
+            continue;
+        if (set_value(cfg, &keys[i], value, why) != 0) {
+            err_set(err, "environment %s ('%s'): %s", name, keys[i].path, why);
+            return -1;
+        }
+    }
+    /* A KATTO_ variable that matches no key is almost always a typo that would
+     * silently leave a default in place, so it is an error too. */
+    for (; envp != NULL && *envp != NULL; envp++) {
+        const char *eq = strchr(*envp, '=');
+        char name[128];
+        bool known = false;
+
+        if (strncmp(*envp, "KATTO_", 6) != 0 || strncmp(*envp, "KATTO_TEST_", 11) == 0 ||
+            eq == NULL)
+            continue;
+        for (size_t i = 0; i < NKEYS && !known; i++) {
+            env_name(keys[i].path, name, sizeof(name));
+            known = strlen(name) == (size_t)(eq - *envp) && strncmp(*envp, name, (size_t)(eq - *envp)) == 0;
+        }
+        if (!known) {
+            err_set(err, "environment %.*s: unknown setting", (int)(eq - *envp < 100 ? eq - *envp : 100),
+                    *envp);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void set_path(cJSON *root, const char *path, cJSON *value)
+{
+    char part[128];
+    const char *dot;
+    cJSON *obj = root;
+
+    while ((dot = strchr(path, '.')) != NULL) {
+        cJSON *child;
+
+        snprintf(part, sizeof(part), "%.*s", (int)(dot - path), path);
+        if ((child = cJSON_GetObjectItemCaseSensitive(obj, part)) == NULL)
+            child = cJSON_AddObjectToObject(obj, part);
+        obj = child;
+        path = dot + 1;
+    }
+    cJSON_AddItemToObject(obj, path, value);
+}
+
+void config_print(const struct config *cfg, FILE *out)
+{
+    cJSON *root = cJSON_CreateObject();
+    char *text;
+
+    for (size_t i = 0; i < NKEYS; i++) {
+        const struct config_key *k = &keys[i];
+        cJSON *v = NULL;
+
+        switch (k->type) {
+        case CONFIG_STRING: {
+            const char *s = *(char *const *)cfield(cfg, k);
+
+            v = cJSON_CreateString(k->secret && s[0] != '\0' ? "********" : s);
+            break;
+        }
+        case CONFIG_INT:
+            v = cJSON_CreateNumber((double)*(const long *)cfield(cfg, k));
+            break;
+        case CONFIG_LOG_LEVEL:
+            v = cJSON_CreateString(log_level_name(*(const enum log_level *)cfield(cfg, k)));
+            break;
+        }
+        set_path(root, k->path, v);
+    }
+    text = cJSON_Print(root);
+    if (text != NULL)
+        fprintf(out, "%s\n", text);
+    cJSON_free(text);
+    cJSON_Delete(root);
+}

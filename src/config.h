@@ -1,0 +1,57 @@
+/*
+ * config.h: Katto's configuration. Values come from, in increasing order of
+ * precedence: embedded defaults, an optional JSON file, and environment
+ * variables. Every scalar key has an environment twin named KATTO_ + its
+ * dotted path in upper case with '.' as '_' (limits.max_body_bytes ->
+ * KATTO_LIMITS_MAX_BODY_BYTES). Twins are looked up from the table of known
+ * keys, never parsed back from the variable name, so keys containing '_' stay
+ * unambiguous. Unknown keys and bad values are errors naming the key.
+ */
+#ifndef KATTO_CONFIG_H
+#define KATTO_CONFIG_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "log.h"
+
+struct config_limits {
+    long max_body_bytes;   /* request bodies over this get 413 */
+    long max_header_bytes; /* request line + headers over this get 400 */
+    long max_connections;  /* the listener pauses at this many open connections */
+    long idle_timeout;     /* seconds of read/write inactivity before a connection closes */
+    long header_timeout;   /* seconds a client has to send a complete request */
+    long shutdown_timeout; /* seconds to finish in-flight work after SIGTERM */
+};
+
+struct config {
+    char *listen;      /* "host:port"; port 0 picks a free port */
+    char *port_file;   /* if set, the bound port is written here once listening */
+    char *database;    /* SQLite file */
+    char *secret_file; /* 32-byte key for pseudonyms, created 0600 on first run */
+    char *secret;      /* the same key as 64 hex digits, instead of the file */
+    char *flows;       /* directory of flow files */
+    enum log_level log_level;
+    struct config_limits limits;
+};
+
+/* Fills cfg with the embedded defaults. Release with config_release(). */
+void config_init(struct config *cfg);
+
+/* Frees the strings cfg owns; cfg may then be re-initialised. */
+void config_release(struct config *cfg);
+
+/*
+ * Applies the JSON file at path (NULL: none) and then the environment envp
+ * (NULL-terminated "NAME=value" strings, as environ) on top of cfg.
+ * Returns 0, or -1 with err naming the key and the problem.
+ */
+int config_load(struct config *cfg, const char *path, char *const *envp, char *err);
+
+/* Writes the effective configuration as JSON, secrets masked. */
+void config_print(const struct config *cfg, FILE *out);
+
+/* Splits cfg->listen into host (caller's buffer of hostcap bytes) and port. */
+int config_listen_split(const char *listen, char *host, size_t hostcap, int *port, char *err);
+
+#endif

@@ -1,0 +1,52 @@
+/*
+ * db.h: the SQLite database. One connection per process, owned by whoever
+ * opened it (in the server: the event loop). Opening sets the pragmas Katto
+ * relies on (WAL, synchronous=FULL, short busy timeout, foreign keys,
+ * secure_delete) and applies the migrations compiled in from db/migrations,
+ * each in its own transaction, tracking the version in PRAGMA user_version.
+ */
+#ifndef KATTO_DB_H
+#define KATTO_DB_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+
+struct db_migration {
+    int version;      /* NNNN from the file name, strictly increasing */
+    const char *name; /* file name without .sql */
+    const char *sql;  /* the whole script */
+};
+
+/* The migrations embedded at build time from db/migrations/NNNN_name.sql. */
+extern const struct db_migration db_migrations[];
+extern const size_t db_migrations_count;
+
+#define DB_BUSY_TIMEOUT_MS 250 /* the busy handler sleeps, which stalls the loop: keep it short */
+
+/*
+ * Opens (creating if needed) the database at path and sets the pragmas.
+ * Returns the connection (close with db_close) or NULL with err set.
+ */
+sqlite3 *db_open(const char *path, char *err);
+
+/*
+ * Brings the schema up to the newest of migrations[0..count). A database whose
+ * user_version is newer than the newest migration is refused (it was written
+ * by a newer Katto). Returns 0, or -1 with err set; a failed migration leaves
+ * the database at the previous version.
+ */
+int db_migrate(sqlite3 *db, const struct db_migration *migrations, size_t count, char *err);
+
+/* The schema version (PRAGMA user_version), or -1 on error. */
+int db_schema_version(sqlite3 *db);
+
+/* Runs sql (no results expected). 0, or -1 with err = "what: sqlite message". */
+int db_exec(sqlite3 *db, const char *sql, const char *what, char *err);
+
+/* True if a trivial query succeeds: used by /healthz. */
+int db_ping(sqlite3 *db);
+
+/* Closes db; NULL is a no-op. Logs if statements were left unfinalised. */
+void db_close(sqlite3 *db);
+
+#endif

@@ -1,0 +1,90 @@
+/*
+ * http_server.h: Katto's HTTP front on libevent 2.1.12's evhttp. It owns the
+ * route table, the limits (body and header size, idle timeout, a deadline for
+ * a complete request so slowloris clients cannot hold connections, a cap on
+ * open connections that pauses the listener), per-route metrics, and the rule
+ * that every request handed to a handler gets exactly one reply.
+ *
+ * A handler receives a struct http_exchange and must eventually call
+ * http_exchange_reply() or http_exchange_error() exactly once, now or later
+ * (after a group commit, say); that call frees the exchange.
+ */
+#ifndef KATTO_HTTP_SERVER_H
+#define KATTO_HTTP_SERVER_H
+
+#include <event2/event.h>
+#include <event2/http.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "metrics.h"
+
+struct http_server;
+struct http_exchange;
+
+typedef void http_handler_cb(struct http_exchange *ex, void *arg);
+
+/* Methods, as libevent's EVHTTP_REQ_* bits. HEAD is accepted wherever GET is. */
+#define HTTP_GET EVHTTP_REQ_GET
+#define HTTP_POST EVHTTP_REQ_POST
+
+/*
+ * Creates a server on base with the given limits (borrowed for the call) that
+ * counts requests in metrics (kept: must outlive the server). NULL on error.
+ */
+struct http_server *http_server_new(struct event_base *base, const struct config_limits *limits,
+                                    struct metrics *metrics, char *err);
+
+/* Frees the server, closing every connection. Exchanges still held are answered 503 first. */
+void http_server_free(struct http_server *s);
+
+/*
+ * Adds a route: exact path match, methods a mask of HTTP_* bits; name labels
+ * the route in metrics (static string). Another method on the path gets 405.
+ */
+int http_server_route(struct http_server *s, const char *name, const char *path,
+                      unsigned methods, http_handler_cb *handler, void *arg);
+
+/* Binds host:port (0 = any free port) and reports the bound port. 0, or -1 with err. */
+int http_server_listen(struct http_server *s, const char *host, int port, int *bound_port,
+                       char *err);
+
+/* Stops accepting new connections (shutdown); requests already read are still served. */
+void http_server_stop_accepting(struct http_server *s);
+
+/* Requests handed to handlers and not yet answered. */
+size_t http_server_in_flight(const struct http_server *s);
+
+/* Open client connections. */
+size_t http_server_connections(const struct http_server *s);
+
+/* The request line's method bit, path (decoded, without query) and raw query (may be NULL). */
+unsigned http_exchange_method(const struct http_exchange *ex);
+const char *http_exchange_path(const struct http_exchange *ex);
+const char *http_exchange_query(const struct http_exchange *ex);
+
+/* A request header (case-insensitive name), or NULL. Borrowed until the reply. */
+const char *http_exchange_header(const struct http_exchange *ex, const char *name);
+
+/*
+ * The request body as one contiguous buffer of *len bytes, NUL-terminated for
+ * convenience (the NUL is not counted). Borrowed until the reply. NULL if out
+ * of memory.
+ */
+const char *http_exchange_body(struct http_exchange *ex, size_t *len);
+
+/* The underlying request, for adapters that need libevent calls directly. */
+struct evhttp_request *http_exchange_request(struct http_exchange *ex);
+
+/* Adds a response header before the reply. */
+void http_exchange_add_header(struct http_exchange *ex, const char *name, const char *value);
+
+/* Sends status with body (len bytes, copied) and frees ex. content_type may be NULL. */
+void http_exchange_reply(struct http_exchange *ex, int status, const char *content_type,
+                         const char *body, size_t len);
+
+/* Sends status with a short plain-text body "text\n" (never echoing input) and frees ex. */
+void http_exchange_error(struct http_exchange *ex, int status, const char *text);
+
+#endif
