@@ -150,10 +150,8 @@ static bool is_fold_space(uint32_t cp)
     case 0x2029:
     case 0x202F:
     case 0x205F:
-    case 0x3000:
-        return true;
-    default:
-        return cp >= 0x2000 && cp <= 0x200A;
+    case 0x3000: return true;
+    default: return cp >= 0x2000 && cp <= 0x200A;
     }
 }
 
@@ -204,21 +202,15 @@ static const char *digraph(uint32_t cp)
 {
     switch (cp) {
     case 0x00C6: /* Æ */
-    case 0x00E6: /* æ */
-        return "ae";
+    case 0x00E6: /* æ */ return "ae";
     case 0x00DE: /* Þ */
-    case 0x00FE: /* þ */
-        return "th";
-    case 0x00DF: /* ß */
-        return "ss";
+    case 0x00FE: /* þ */ return "th";
+    case 0x00DF: /* ß */ return "ss";
     case 0x0132: /* Ĳ */
-    case 0x0133: /* ĳ */
-        return "ij";
+    case 0x0133: /* ĳ */ return "ij";
     case 0x0152: /* Œ */
-    case 0x0153: /* œ */
-        return "oe";
-    default:
-        return NULL;
+    case 0x0153: /* œ */ return "oe";
+    default: return NULL;
     }
 }
 
