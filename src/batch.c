@@ -85,21 +85,24 @@ size_t batch_pending(const struct batch *b)
 void batch_flush(struct batch *b)
 {
     size_t n = b->njobs < BATCH_MAX_JOBS ? b->njobs : BATCH_MAX_JOBS;
-    char err[ERR_LEN];
+    char err[ERR_LEN] = "";
     bool committed = false;
 
     if (n == 0)
         return;
     if (db_exec(b->db, "BEGIN IMMEDIATE", "begin batch", err) == 0) {
         for (size_t i = 0; i < n; i++) {
-            struct batch_job *j = &b->jobs[i];
+            int status;
 
             if (db_exec(b->db, "SAVEPOINT job", "savepoint", err) != 0) {
-                j->status = -1;
+                b->jobs[i].status = -1;
                 continue;
             }
-            j->status = j->work(b->db, j->arg, err);
-            if (j->status != 0) {
+            err[0] = '\0';
+            /* Index again after the call: work may submit more jobs and move the array. */
+            status = b->jobs[i].work(b->db, b->jobs[i].arg, err);
+            b->jobs[i].status = status;
+            if (status != 0) {
                 log_error("db.job_failed", "problem=\"%s\"", err);
                 db_exec(b->db, "ROLLBACK TO job", "rollback job", NULL);
             }
@@ -111,8 +114,8 @@ void batch_flush(struct batch *b)
     }
     if (!committed)
         log_error("db.commit_failed", "jobs=%zu problem=\"%s\"", n, err);
-    metrics_add(b->metrics, "katto_db_commits_total", committed ? "result=\"ok\"" : "result=\"failed\"",
-                1);
+    metrics_add(b->metrics, "katto_db_commits_total",
+                committed ? "result=\"ok\"" : "result=\"failed\"", 1);
 
     /* Take the jobs out before calling back: a callback may submit new work. */
     struct batch_job done[BATCH_MAX_JOBS];
@@ -126,8 +129,8 @@ void batch_flush(struct batch *b)
     for (size_t i = 0; i < n; i++) {
         int status = committed ? done[i].status : -1;
 
-        metrics_add(b->metrics, "katto_db_jobs_total", status == 0 ? "result=\"ok\"" : "result=\"failed\"",
-                    1);
+        metrics_add(b->metrics, "katto_db_jobs_total",
+                    status == 0 ? "result=\"ok\"" : "result=\"failed\"", 1);
         done[i].done(status, done[i].arg);
     }
 }

@@ -46,8 +46,7 @@ sqlite3 *db_open(const char *path, char *err)
 {
     sqlite3 *db = NULL;
 
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-        SQLITE_OK) {
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
         err_set(err, "cannot open database '%s': %s", path, db ? sqlite3_errmsg(db) : "no memory");
         sqlite3_close(db);
         return NULL;
@@ -55,8 +54,7 @@ sqlite3 *db_open(const char *path, char *err)
     sqlite3_extended_result_codes(db, 1);
     sqlite3_busy_timeout(db, DB_BUSY_TIMEOUT_MS);
     if (pragma_expect(db, "PRAGMA journal_mode=WAL", "wal", err) != 0 ||
-        db_exec(db,
-                "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;",
+        db_exec(db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;",
                 "set pragmas", err) != 0) {
         err_prefix(err, "database '%s'", path);
         sqlite3_close(db);

@@ -32,7 +32,8 @@ void err_prefix(char *err, const char *fmt, ...)
     if (n + 2 < ERR_LEN) {
         memcpy(err + n, ": ", 2);
         n += 2;
-        memcpy(err + n, rest, ERR_LEN - n - 1 < strlen(rest) + 1 ? ERR_LEN - n - 1 : strlen(rest) + 1);
+        memcpy(err + n, rest,
+               ERR_LEN - n - 1 < strlen(rest) + 1 ? ERR_LEN - n - 1 : strlen(rest) + 1);
         err[ERR_LEN - 1] = '\0';
     }
 }

@@ -67,9 +67,9 @@ struct http_server {
     struct event *adopt_ev;
     struct http_conn **by_fd; /* open connections by socket */
     size_t nby_fd;
-    size_t open;      /* connections counted by the factory */
-    bool accepting;   /* false after http_server_stop_accepting */
-    bool paused;      /* listener disabled because open reached the cap */
+    size_t open;    /* connections counted by the factory */
+    bool accepting; /* false after http_server_stop_accepting */
+    bool paused;    /* listener disabled because open reached the cap */
     struct http_exchange *exchanges;
     size_t in_flight;
 };
@@ -125,8 +125,7 @@ static struct http_conn *conn_of(struct http_server *s, struct evhttp_request *r
     struct bufferevent *bev = evcon != NULL ? evhttp_connection_get_bufferevent(evcon) : NULL;
     int fd = bev != NULL ? (int)bufferevent_getfd(bev) : -1;
 
-    if (fd < 0 || (size_t)fd >= s->nby_fd || s->by_fd[fd] == NULL ||
-        s->by_fd[fd]->evcon != evcon)
+    if (fd < 0 || (size_t)fd >= s->nby_fd || s->by_fd[fd] == NULL || s->by_fd[fd]->evcon != evcon)
         return NULL;
     return s->by_fd[fd];
 }
@@ -444,8 +443,8 @@ void http_server_free(struct http_server *s)
     free(s);
 }
 
-int http_server_route(struct http_server *s, const char *name, const char *path,
-                      unsigned methods, http_handler_cb *handler, void *arg)
+int http_server_route(struct http_server *s, const char *name, const char *path, unsigned methods,
+                      http_handler_cb *handler, void *arg)
 {
     struct http_route *bigger = realloc(s->routes, (s->nroutes + 1) * sizeof(*bigger));
 

@@ -43,8 +43,8 @@ void http_server_free(struct http_server *s);
  * Adds a route: exact path match, methods a mask of HTTP_* bits; name labels
  * the route in metrics (static string). Another method on the path gets 405.
  */
-int http_server_route(struct http_server *s, const char *name, const char *path,
-                      unsigned methods, http_handler_cb *handler, void *arg);
+int http_server_route(struct http_server *s, const char *name, const char *path, unsigned methods,
+                      http_handler_cb *handler, void *arg);
 
 /* Binds host:port (0 = any free port) and reports the bound port. 0, or -1 with err. */
 int http_server_listen(struct http_server *s, const char *host, int port, int *bound_port,

@@ -75,13 +75,13 @@ static size_t digit_run(const char *s, size_t *digits)
 }
 
 /* An ISO date (2026-11-24) has eight digits but is no phone number. */
-static bool is_iso_date(const char *s, size_t run)
+static bool starts_with_iso_date(const char *s, size_t run)
 {
     static const char shape[] = "dddd-dd-dd";
 
-    if (run != sizeof(shape) - 1)
+    if (run < sizeof(shape) - 1 || (run > sizeof(shape) - 1 && isdigit((unsigned char)s[10])))
         return false;
-    for (size_t i = 0; i < run; i++) {
+    for (size_t i = 0; i < sizeof(shape) - 1; i++) {
         if (shape[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != '-')
             return false;
     }
@@ -95,11 +95,15 @@ size_t log_scrub(char *s, size_t cap)
     size_t len = strlen(s);
 
     for (size_t i = 0; i < len;) {
-        bool starts = (s[i] == '+' || isdigit((unsigned char)s[i])) &&
-                      (i == 0 || !isalnum((unsigned char)s[i - 1]));
+        /* Digits glued to letters count too: "id=x0401234567" must not leak. */
+        bool starts = s[i] == '+' || isdigit((unsigned char)s[i]);
         size_t digits = 0, run = starts ? digit_run(s + i, &digits) : 0;
 
-        if (digits < LOG_MIN_DIGITS || is_iso_date(s + i, run)) {
+        if (starts_with_iso_date(s + i, run)) {
+            i += 10; /* the date itself; a time after it is scanned on its own */
+            continue;
+        }
+        if (digits < LOG_MIN_DIGITS) {
             i += run > 0 ? run : 1;
             continue;
         }
@@ -107,8 +111,11 @@ size_t log_scrub(char *s, size_t cap)
         size_t tail = len - (i + run);
         if (i + mark_len + tail + 1 > cap)
             tail = cap > i + mark_len + 1 ? cap - (i + mark_len + 1) : 0;
-        if (i + mark_len + 1 > cap)
-            break;
+        if (i + mark_len + 1 > cap) {
+            /* No room for the mark: cut the line here rather than keep the digits. */
+            s[i] = '\0';
+            return i;
+        }
         memmove(s + i + mark_len, s + i + run, tail);
         memcpy(s + i, mark, mark_len);
         len = i + mark_len + tail;
@@ -133,6 +140,8 @@ void log_event(enum log_level level, const char *event, const char *fields, ...)
     n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%SZ", &tm);
     n += (size_t)snprintf(line + n, sizeof(line) - n, " level=%s event=%s", level_names[level],
                           event);
+    if (n >= sizeof(line) - 2)
+        n = sizeof(line) - 2; /* an absurdly long event name is cut, never overrun */
     head = n;
     if (fields != NULL && fields[0] != '\0' && n + 2 < sizeof(line)) {
         line[n++] = ' ';

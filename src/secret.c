@@ -57,8 +57,8 @@ int secret_make_parent_dirs(const char *path, char *err)
 
 static int create_file(const char *path, uint8_t key[SECRET_LEN], char *err)
 {
-    char hex[2 * SECRET_LEN + 2];
-    int fd;
+    char hex[2 * SECRET_LEN + 2], tmp[4096];
+    int fd, rc = -1;
 
     if (RAND_bytes(key, SECRET_LEN) != 1) {
         err_set(err, "cannot generate random secret");
@@ -69,21 +69,29 @@ static int create_file(const char *path, uint8_t key[SECRET_LEN], char *err)
     hex[2 * SECRET_LEN] = '\n';
     if (secret_make_parent_dirs(path, err) != 0)
         return -1;
-    /* O_EXCL: two processes starting at once must not both write a key. */
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    /*
+     * Write a private temporary file and link it into place: the key appears
+     * complete or not at all, and of two processes starting at once only one
+     * wins (link fails with EEXIST for the other, which then reads the file).
+     */
+    snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
-        err_set(err, "cannot create secret file '%s': %s", path, strerror(errno));
+        err_set(err, "cannot create secret file '%s': %s", tmp, strerror(errno));
         return -1;
     }
     if (write(fd, hex, sizeof(hex) - 1) != (ssize_t)(sizeof(hex) - 1) || fsync(fd) != 0) {
-        err_set(err, "cannot write secret file '%s': %s", path, strerror(errno));
-        close(fd);
-        unlink(path);
-        return -1;
+        err_set(err, "cannot write secret file '%s': %s", tmp, strerror(errno));
+    } else if (link(tmp, path) != 0) {
+        err_set(err, "cannot create secret file '%s': %s", path, strerror(errno));
+        rc = errno == EEXIST ? 1 : -1;
+    } else {
+        rc = 0;
     }
     explicit_bzero(hex, sizeof(hex));
     close(fd);
-    return 0;
+    unlink(tmp);
+    return rc;
 }
 
 static int read_file(const char *path, uint8_t key[SECRET_LEN], char *err)
@@ -107,7 +115,11 @@ static int read_file(const char *path, uint8_t key[SECRET_LEN], char *err)
         goto out;
     }
     hex[n] = '\0';
-    if (hex_decode(hex, key) != 0) {
+    for (ssize_t i = 2 * SECRET_LEN; i < n; i++) {
+        if (hex[i] != '\n' && hex[i] != '\r' && hex[i] != ' ')
+            n = -1;
+    }
+    if (n < 0 || hex_decode(hex, key) != 0) {
         err_set(err, "secret file '%s' must hold 64 hexadecimal digits", path);
         goto out;
     }
@@ -132,11 +144,11 @@ int secret_load(const char *hex, const char *path, uint8_t key[SECRET_LEN], char
             err_set(err, "cannot access secret file '%s': %s", path, strerror(errno));
             return -1;
         }
-        if (create_file(path, key, err) == 0)
-            return 0;
+        int rc = create_file(path, key, err);
+
+        if (rc <= 0)
+            return rc;
         /* Lost a creation race with another process: read what it wrote. */
-        if (access(path, F_OK) != 0)
-            return -1;
     }
     return read_file(path, key, err);
 }

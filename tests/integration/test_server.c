@@ -123,15 +123,16 @@ static void metrics_are_prometheus_text_with_request_counts(void **state)
     int samples = 0;
 
     (void)state;
-    assert_int_equal(regcomp(&sample,
-                             "^[a-zA-Z_:][a-zA-Z0-9_:]*"
-                             "(\\{[a-zA-Z_][a-zA-Z0-9_]*=\"[^\"]*\"(,[a-zA-Z_][a-zA-Z0-9_]*=\"[^\"]*\")*\\})?"
-                             " -?[0-9.e+]+$",
-                             REG_EXTENDED | REG_NOSUB),
-                     0);
-    assert_int_equal(regcomp(&comment, "^# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .+$",
-                             REG_EXTENDED | REG_NOSUB),
-                     0);
+    assert_int_equal(
+        regcomp(&sample,
+                "^[a-zA-Z_:][a-zA-Z0-9_:]*"
+                "(\\{[a-zA-Z_][a-zA-Z0-9_]*=\"[^\"]*\"(,[a-zA-Z_][a-zA-Z0-9_]*=\"[^\"]*\")*\\})?"
+                " -?[0-9.e+]+$",
+                REG_EXTENDED | REG_NOSUB),
+        0);
+    assert_int_equal(
+        regcomp(&comment, "^# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .+$", REG_EXTENDED | REG_NOSUB),
+        0);
     assert_int_equal(testlib_server_start(&s, NULL, NULL), 0);
     request(&s, "GET", "/healthz", NULL, 0, &r);
     testlib_response_release(&r);
@@ -142,8 +143,10 @@ static void metrics_are_prometheus_text_with_request_counts(void **state)
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.headers, "Content-Type: text/plain; version=0.0.4"));
     assert_non_null(strstr(r.body, "# TYPE katto_http_requests_total counter\n"));
-    assert_non_null(strstr(r.body, "katto_http_requests_total{route=\"healthz\",status=\"200\"} 1\n"));
-    assert_non_null(strstr(r.body, "katto_http_requests_total{route=\"unknown\",status=\"404\"} 1\n"));
+    assert_non_null(
+        strstr(r.body, "katto_http_requests_total{route=\"healthz\",status=\"200\"} 1\n"));
+    assert_non_null(
+        strstr(r.body, "katto_http_requests_total{route=\"unknown\",status=\"404\"} 1\n"));
     assert_non_null(strstr(r.body, "# TYPE katto_http_connections_open gauge\n"));
     assert_null(strstr(r.body, "nowhere")); /* raw paths never become labels */
     for (line = strtok_r(r.body, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
@@ -194,10 +197,9 @@ static void connection_cap_pauses_the_listener_until_one_closes(void **state)
     char *u;
 
     (void)state;
-    assert_int_equal(
-        testlib_server_start(&s, "\"limits\": {\"max_connections\": 2, \"header_timeout\": 30}",
-                             NULL),
-        0);
+    assert_int_equal(testlib_server_start(
+                         &s, "\"limits\": {\"max_connections\": 2, \"header_timeout\": 30}", NULL),
+                     0);
     a = testlib_connect(s.port);
     b = testlib_connect(s.port);
     assert_true(a >= 0 && b >= 0);

@@ -110,6 +110,42 @@ bool testlib_wait_for(bool (*cond)(void *arg), void *arg, int timeout_ms)
     return cond(arg);
 }
 
+/* Servers still running when a test fails (cmocka jumps out) are killed at exit. */
+static pid_t children[64];
+
+static void kill_children(void)
+{
+    for (size_t i = 0; i < sizeof(children) / sizeof(children[0]); i++) {
+        if (children[i] > 0 && kill(children[i], SIGKILL) == 0)
+            waitpid(children[i], NULL, 0);
+    }
+}
+
+static void track_child(pid_t pid)
+{
+    static bool registered;
+
+    if (!registered) {
+        atexit(kill_children);
+        registered = true;
+    }
+    for (size_t i = 0; i < sizeof(children) / sizeof(children[0]); i++) {
+        if (children[i] <= 0) {
+            children[i] = pid;
+            return;
+        }
+    }
+}
+
+/* Called once a child has been reaped, so its pid is never signalled after reuse. */
+static void untrack_child(pid_t pid)
+{
+    for (size_t i = 0; i < sizeof(children) / sizeof(children[0]); i++) {
+        if (children[i] == pid)
+            children[i] = 0;
+    }
+}
+
 static char *path_in(const char *dir, const char *name)
 {
     char *p;
@@ -134,6 +170,7 @@ static bool port_file_ready(void *arg)
     }
     /* Stop waiting if the server died. */
     if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
+        untrack_child(s->pid);
         s->pid = -1;
         return true;
     }
@@ -157,11 +194,12 @@ static int spawn(struct testlib_server *s, const char *extra_json, char *const *
     pid_t pid;
 
     unlink(port_path);
-    if (asprintf(&json,
-                 "{\n  \"listen\": \"127.0.0.1:0\",\n  \"port_file\": \"%s\",\n"
-                 "  \"database\": \"%s\",\n  \"secret_file\": \"%s\",\n  \"flows\": \"%s\"%s%s\n}\n",
-                 port_path, s->db_path, secret_path, flows_path,
-                 extra_json != NULL ? ",\n  " : "", extra_json != NULL ? extra_json : "") < 0)
+    if (asprintf(
+            &json,
+            "{\n  \"listen\": \"127.0.0.1:0\",\n  \"port_file\": \"%s\",\n"
+            "  \"database\": \"%s\",\n  \"secret_file\": \"%s\",\n  \"flows\": \"%s\"%s%s\n}\n",
+            port_path, s->db_path, secret_path, flows_path, extra_json != NULL ? ",\n  " : "",
+            extra_json != NULL ? extra_json : "") < 0)
         die("asprintf");
     testlib_write_file(s->config_path, json);
     free(json);
@@ -173,7 +211,8 @@ static int spawn(struct testlib_server *s, const char *extra_json, char *const *
     if (pid == 0) {
         int fd = open(s->log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
 
-        if (fd < 0 || dup2(fd, 2) < 0)
+        /* stdout too: a child holding the test's stdout would keep ctest waiting. */
+        if (fd < 0 || dup2(fd, 2) < 0 || dup2(fd, 1) < 0)
             _exit(127);
         for (size_t i = 0; env != NULL && env[i] != NULL; i++)
             putenv(env[i]);
@@ -182,12 +221,14 @@ static int spawn(struct testlib_server *s, const char *extra_json, char *const *
     }
     s->pid = pid;
     s->port = 0;
+    track_child(pid);
     free(port_path);
     if (!testlib_wait_for(port_file_ready, s, 15000) || s->pid < 0) {
         print_log(s);
         if (s->pid > 0) {
             kill(s->pid, SIGKILL);
             waitpid(s->pid, NULL, 0);
+            untrack_child(s->pid);
             s->pid = -1;
         }
         return -1;
@@ -220,6 +261,7 @@ int testlib_server_stop(struct testlib_server *s, int timeout_ms)
     kill(s->pid, SIGTERM);
     for (int waited = 0; waited <= timeout_ms; waited += 10) {
         if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
+            untrack_child(s->pid);
             s->pid = -1;
             if (WIFEXITED(status))
                 return WEXITSTATUS(status);
@@ -231,6 +273,7 @@ int testlib_server_stop(struct testlib_server *s, int timeout_ms)
     print_log(s);
     kill(s->pid, SIGKILL);
     waitpid(s->pid, NULL, 0);
+    untrack_child(s->pid);
     s->pid = -1;
     return -1;
 }
@@ -238,9 +281,9 @@ int testlib_server_stop(struct testlib_server *s, int timeout_ms)
 bool testlib_server_log_has_sanitizer_report(const struct testlib_server *s)
 {
     char *log = testlib_read_file(s->log_path, NULL);
-    bool found = log != NULL && (strstr(log, "AddressSanitizer") != NULL ||
-                                 strstr(log, "LeakSanitizer") != NULL ||
-                                 strstr(log, "runtime error:") != NULL);
+    bool found = log != NULL &&
+                 (strstr(log, "AddressSanitizer") != NULL || strstr(log, "LeakSanitizer") != NULL ||
+                  strstr(log, "runtime error:") != NULL);
 
     if (found)
         print_log(s);
@@ -253,6 +296,7 @@ void testlib_server_release(struct testlib_server *s)
     if (s->pid > 0) {
         kill(s->pid, SIGKILL);
         waitpid(s->pid, NULL, 0);
+        untrack_child(s->pid);
     }
     testlib_rmrf(s->dir);
     free(s->dir);
@@ -290,8 +334,8 @@ static size_t collect(char *data, size_t size, size_t nmemb, void *arg)
     return add;
 }
 
-int testlib_http(const char *method, const char *url, const char *const *headers,
-                 const char *body, size_t body_len, struct testlib_response *res)
+int testlib_http(const char *method, const char *url, const char *const *headers, const char *body,
+                 size_t body_len, struct testlib_response *res)
 {
     CURL *c = curl_easy_init();
     struct curl_slist *list = NULL;

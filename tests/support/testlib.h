@@ -74,8 +74,8 @@ struct testlib_response {
  * "Name: value" (may be NULL); body may be NULL. Returns 0 (any HTTP status)
  * or -1 on transport failure. Free with testlib_response_release.
  */
-int testlib_http(const char *method, const char *url, const char *const *headers,
-                 const char *body, size_t body_len, struct testlib_response *res);
+int testlib_http(const char *method, const char *url, const char *const *headers, const char *body,
+                 size_t body_len, struct testlib_response *res);
 void testlib_response_release(struct testlib_response *res);
 
 /* Sets the whole-request timeout of testlib_http (default 10000 ms); returns the old one. */
