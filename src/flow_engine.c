@@ -1,0 +1,824 @@
+/*
+ * flow_engine.c: the conversation step (see flow_engine.h).
+ *
+ * A step is: decide what the message means (crisis, global word, answer),
+ * then "walk" from the next node, collecting the texts of nodes that do not
+ * wait (message, switch, language, jump) until a node that asks (menu,
+ * input) or ends. Per-kind behaviour is a table indexed by enum flow_kind.
+ */
+#include "flow_engine.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "flow_render.h"
+#include "keyword.h"
+#include "utf8.h"
+
+#define WALK_MAX_STEPS 64 /* the validator rejects loops without a question; this is a backstop */
+#define REPLY_MAX (16 * 1024) /* bytes in one reply before rendering */
+
+/* Where a step is: the state shared by the helpers below. */
+struct step {
+    const struct flow_env *env;
+    struct flow_session *s;
+    struct flow_reply *out;
+    struct buf text;                /* texts collected during the walk */
+    const struct flow_node *asking; /* the node the walk stopped at, if it waits */
+    const struct flow *asking_flow;
+    bool quiet; /* rebuilding a USSD screen: no effects */
+    bool failed;
+};
+
+enum walk_result { WALK_WAIT, WALK_END, WALK_ERROR };
+
+static const char *const effect_names[FLOW_EFFECT_COUNT] = {
+    [FLOW_EFFECT_SESSION_START] = "session_start",
+    [FLOW_EFFECT_NODE] = "node",
+    [FLOW_EFFECT_INVALID] = "invalid",
+    [FLOW_EFFECT_LANGUAGE] = "language",
+    [FLOW_EFFECT_OPT_OUT] = "opt_out",
+    [FLOW_EFFECT_OPT_IN] = "opt_in",
+    [FLOW_EFFECT_ERASE] = "erase",
+    [FLOW_EFFECT_CRISIS] = "crisis",
+    [FLOW_EFFECT_PRIVACY] = "privacy",
+    [FLOW_EFFECT_CALLBACK_WANTED] = "callback_wanted",
+    [FLOW_EFFECT_SESSION_END] = "session_end",
+};
+
+const char *flow_effect_name(enum flow_effect_kind kind)
+{
+    return kind < FLOW_EFFECT_COUNT ? effect_names[kind] : "?";
+}
+
+void flow_session_init(struct flow_session *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->screen_prefix = -1;
+}
+
+const char *flow_session_var(const struct flow_session *s, const char *name)
+{
+    for (size_t i = 0; i < s->nvars; i++) {
+        if (strcmp(s->vars[i].name, name) == 0)
+            return s->vars[i].value;
+    }
+    return NULL;
+}
+
+int flow_session_set_var(struct flow_session *s, const char *name, const char *value)
+{
+    size_t i;
+
+    for (i = 0; i < s->nvars && strcmp(s->vars[i].name, name) != 0; i++)
+        ;
+    if (i == s->nvars) {
+        if (s->nvars == FLOW_SESSION_VARS)
+            return -1;
+        s->nvars++;
+        snprintf(s->vars[i].name, sizeof(s->vars[i].name), "%s", name);
+    }
+    snprintf(s->vars[i].value, sizeof(s->vars[i].value), "%s", value);
+    return 0;
+}
+
+/* Words for yes and no in the helpline's languages, folded (utf8_fold). */
+static const char *const yes_words[] = {
+    "1", "k",    "kylla", "joo", "juu", "jep", "ja",  "j",   "jo",  "yes",
+    "y", "yeah", "ok",    "da",  "да",  "так", "jah", "haa", "نعم", NULL,
+};
+static const char *const no_words[] = {
+    "2", "e", "ei", "en", "nej", "n", "no", "nope", "нет", "ні", "maya", "لا", NULL,
+};
+
+int flow_parse_yes_no(const char *text)
+{
+    char *f = utf8_fold(text != NULL ? text : "");
+    int answer = -1;
+
+    if (f == NULL)
+        return -1;
+    for (size_t n = strlen(f); n > 0 && strchr("!.", f[n - 1]) != NULL; n--)
+        f[n - 1] = '\0';
+    for (size_t i = 0; answer < 0 && yes_words[i] != NULL; i++)
+        answer = strcmp(f, yes_words[i]) == 0 ? 1 : -1;
+    for (size_t i = 0; answer < 0 && no_words[i] != NULL; i++)
+        answer = strcmp(f, no_words[i]) == 0 ? 0 : -1;
+    free(f);
+    return answer;
+}
+
+static void effect(struct step *st, enum flow_effect_kind kind, const char *flow, const char *node,
+                   const char *arg)
+{
+    struct flow_effect *e;
+
+    if (st->quiet || st->out->neffects == FLOW_MAX_EFFECTS)
+        return;
+    e = &st->out->effects[st->out->neffects++];
+    memset(e, 0, sizeof(*e));
+    e->kind = kind;
+    snprintf(e->at.flow, sizeof(e->at.flow), "%s", flow != NULL ? flow : "");
+    snprintf(e->at.node, sizeof(e->at.node), "%s", node != NULL ? node : "");
+    snprintf(e->arg, sizeof(e->arg), "%s", arg != NULL ? arg : "");
+}
+
+static const char *default_lang(const struct step *st)
+{
+    const struct flow_global *g = &st->env->flows->global;
+
+    return g->nlanguages > 0 ? g->languages[0] : "fi";
+}
+
+static const char *lang(const struct step *st)
+{
+    return st->s->lang[0] != '\0' ? st->s->lang : default_lang(st);
+}
+
+/* Looks up {name}: engine values first, then session variables. */
+static const char *placeholder(const struct step *st, const char *name, const char *hint,
+                               const struct flow_node *node)
+{
+    static char number[24]; /* engine is single-threaded; used before the next call */
+    const char *v;
+
+    if (strcmp(name, "privacy_url") == 0)
+        return st->env->privacy_url != NULL ? st->env->privacy_url : "";
+    if (strcmp(name, "hint") == 0)
+        return hint != NULL ? hint : "";
+    if ((strcmp(name, "min") == 0 || strcmp(name, "max") == 0) && node != NULL) {
+        long n = node->kind == FLOW_KIND_MENU ? (name[1] == 'i' ? 1 : (long)node->noptions)
+                                              : (name[1] == 'i' ? node->min : node->max);
+        snprintf(number, sizeof(number), "%ld", n);
+        return number;
+    }
+    v = flow_session_var(st->s, name);
+    return v != NULL ? v : "";
+}
+
+/* Appends text with {placeholders} filled, on a new line after what is there.
+ */
+static void say(struct step *st, const char *text, const char *hint, const struct flow_node *node)
+{
+    const char *p = text;
+
+    if (text == NULL || text[0] == '\0')
+        return;
+    if (st->text.len > 0 && buf_puts(&st->text, "\n") != 0)
+        st->failed = true;
+    while (*p != '\0') {
+        const char *open = strchr(p, '{'), *close = open ? strchr(open, '}') : NULL;
+        char name[FLOW_VAR_NAME_MAX + 1];
+
+        if (open == NULL || close == NULL || (size_t)(close - open - 1) >= sizeof(name)) {
+            if (buf_puts(&st->text, p) != 0)
+                st->failed = true;
+            return;
+        }
+        memcpy(name, open + 1, (size_t)(close - open - 1));
+        name[close - open - 1] = '\0';
+        if (buf_append(&st->text, p, (size_t)(open - p)) != 0 ||
+            buf_puts(&st->text, placeholder(st, name, hint, node)) != 0)
+            st->failed = true;
+        p = close + 1;
+    }
+}
+
+static void say_global(struct step *st, enum flow_global_text which, const char *hint,
+                       const struct flow_node *node)
+{
+    say(st, flow_text_get(&st->env->flows->global.texts[which], lang(st), default_lang(st)), hint,
+        node);
+}
+
+static const char *node_text(const struct step *st, const struct flow *f, const struct flow_text *t)
+{
+    return flow_text_get(t, lang(st), f->nlanguages > 0 ? f->languages[0] : NULL);
+}
+
+static void set_position(struct flow_session *s, const char *flow, const char *node)
+{
+    snprintf(s->at.flow, sizeof(s->at.flow), "%s", flow);
+    snprintf(s->at.node, sizeof(s->at.node), "%s", node);
+    s->failures = 0;
+    s->page = 0;
+}
+
+/* Forgets the conversation but keeps the language (a person who chose svenska
+ * stays in it). */
+static void end_conversation(struct flow_session *s)
+{
+    char keep[FLOW_LANG_MAX];
+
+    snprintf(keep, sizeof(keep), "%s", s->lang);
+    long long last = s->last_active;
+    flow_session_init(s);
+    snprintf(s->lang, sizeof(s->lang), "%s", keep);
+    s->last_active = last;
+}
+
+static bool switch_case_matches(const struct flow_case *c, const char *value)
+{
+    if (value == NULL)
+        return false;
+    if (c->equals != NULL) {
+        char *a = utf8_fold(c->equals), *b = utf8_fold(value);
+        bool same = a != NULL && b != NULL && strcmp(a, b) == 0;
+
+        free(a);
+        free(b);
+        return same;
+    }
+    char *end;
+    long n = strtol(value, &end, 10);
+    return end != value && *end == '\0' && n >= c->min && n <= c->max;
+}
+
+/*
+ * Walks from flow/node until a question or an end, saying the texts of the
+ * nodes on the way. On WALK_WAIT, s->at is the question.
+ */
+static enum walk_result walk(struct step *st, const char *flow_id, const char *node_id)
+{
+    const struct flow *f = flow_set_find(st->env->flows, flow_id);
+    const struct flow_node *n = NULL;
+
+    for (int steps = 0; steps < WALK_MAX_STEPS; steps++) {
+        if (f == NULL || (n = flow_find_node(f, node_id)) == NULL)
+            return WALK_ERROR;
+        switch (n->kind) {
+        case FLOW_KIND_MESSAGE:
+            say(st, node_text(st, f, &n->text), NULL, n);
+            node_id = n->next;
+            continue;
+        case FLOW_KIND_SWITCH: {
+            const char *value = flow_session_var(st->s, n->on);
+
+            node_id = n->next;
+            for (size_t i = 0; i < n->ncases; i++) {
+                if (switch_case_matches(&n->cases[i], value)) {
+                    node_id = n->cases[i].next;
+                    break;
+                }
+            }
+            continue;
+        }
+        case FLOW_KIND_LANGUAGE:
+            snprintf(st->s->lang, sizeof(st->s->lang), "%s", n->lang);
+            effect(st, FLOW_EFFECT_LANGUAGE, f->id, n->id, n->lang);
+            node_id = n->next;
+            continue;
+        case FLOW_KIND_JUMP:
+            f = flow_set_find(st->env->flows, n->target_flow);
+            node_id = n->target_node != NULL ? n->target_node : (f != NULL ? f->start : NULL);
+            continue;
+        case FLOW_KIND_END:
+            say(st, node_text(st, f, &n->text), NULL, n);
+            effect(st, FLOW_EFFECT_NODE, f->id, n->id, NULL);
+            effect(st, FLOW_EFFECT_SESSION_END, f->id, n->id, NULL);
+            return WALK_END;
+        case FLOW_KIND_MENU:
+        case FLOW_KIND_INPUT:
+            say(st, node_text(st, f, &n->text), NULL, n);
+            if (!st->quiet)
+                set_position(st->s, f->id, n->id);
+            effect(st, FLOW_EFFECT_NODE, f->id, n->id, NULL);
+            st->asking = n;
+            st->asking_flow = f;
+            return WALK_WAIT;
+        case FLOW_KIND_COUNT: break;
+        }
+        return WALK_ERROR;
+    }
+    return WALK_ERROR;
+}
+
+/* Renders the collected text (and the menu options) for the channel into
+ * out->text. */
+static int finish(struct step *st, bool end)
+{
+    const struct flow_node *n = st->asking;
+    const char *labels[16];
+    size_t nlabels = 0;
+
+    st->out->end = end;
+    if (!end && n != NULL && n->kind == FLOW_KIND_MENU) {
+        for (size_t i = 0; i < n->noptions && i < 16; i++)
+            labels[nlabels++] = node_text(st, st->asking_flow, &n->options[i].label);
+    }
+    if (st->env->channel == FLOW_CHANNEL_USSD) {
+        size_t npages;
+        const char *more = flow_text_get(&st->env->flows->global.texts[FLOW_TEXT_MORE], lang(st),
+                                         default_lang(st));
+
+        st->out->text = flow_render_ussd(buf_str(&st->text), labels, nlabels, more,
+                                         st->env->ussd_budget, (size_t)st->s->page, &npages);
+        if (st->out->text == NULL && st->s->page > 0) {
+            st->s->page = 0;
+            st->out->text = flow_render_ussd(buf_str(&st->text), labels, nlabels, more,
+                                             st->env->ussd_budget, 0, &npages);
+        }
+    } else if (nlabels > 0) {
+        st->out->text = flow_render_menu(buf_str(&st->text), labels, nlabels);
+    } else {
+        st->out->text = strdup(buf_str(&st->text));
+    }
+    return st->out->text != NULL && !st->failed ? 0 : -1;
+}
+
+/* Remembers where this screen's text starts, so that "98" can rebuild it
+ * (USSD). */
+static void mark_screen(struct step *st, int prefix, const char *flow, const char *node)
+{
+    st->s->screen_prefix = prefix;
+    snprintf(st->s->screen_from.flow, sizeof(st->s->screen_from.flow), "%s", flow);
+    snprintf(st->s->screen_from.node, sizeof(st->s->screen_from.node), "%s", node);
+}
+
+/*
+ * Goes to flow/node (NULL node: the flow's start) after saying the global
+ * text prefix (-1: none), and renders. Falls back to the main menu if the
+ * target is missing (a reload removed it).
+ */
+static int go(struct step *st, int prefix, const char *flow_id, const char *node_id)
+{
+    const struct flow *f = flow_set_find(st->env->flows, flow_id);
+    enum walk_result r;
+
+    if (f == NULL || (node_id != NULL && flow_find_node(f, node_id) == NULL)) {
+        f = flow_set_main(st->env->flows);
+        node_id = NULL;
+        prefix = FLOW_TEXT_START_OVER;
+    }
+    if (f == NULL)
+        return -1;
+    if (node_id == NULL)
+        node_id = f->start;
+    if (prefix >= 0)
+        say_global(st, (enum flow_global_text)prefix, NULL, NULL);
+    mark_screen(st, prefix, f->id, node_id);
+    r = walk(st, f->id, node_id);
+    if (r == WALK_ERROR)
+        return -1;
+    if (r == WALK_END)
+        end_conversation(st->s);
+    return finish(st, r == WALK_END);
+}
+
+static int start_conversation(struct step *st, int prefix, const char *flow_id)
+{
+    const struct flow *f =
+        flow_id != NULL ? flow_set_find(st->env->flows, flow_id) : flow_set_main(st->env->flows);
+
+    if (f == NULL)
+        return -1;
+    st->s->nhistory = 0;
+    st->s->erase_pending = false;
+    effect(st, FLOW_EFFECT_SESSION_START, f->id, f->start, NULL);
+    return go(st, prefix, f->id, NULL);
+}
+
+/* Says one global text and keeps the conversation where it is. */
+static int say_only(struct step *st, enum flow_global_text which, bool end)
+{
+    say_global(st, which, NULL, NULL);
+    st->asking = NULL;
+    return finish(st, end);
+}
+
+/* Shows the current question again (after a language switch or a cancelled
+ * erase). */
+static int reshow(struct step *st, int prefix)
+{
+    if (st->s->at.flow[0] == '\0')
+        return start_conversation(st, prefix >= 0 ? prefix : FLOW_TEXT_INTRO, NULL);
+    st->s->page = 0;
+    return go(st, prefix, st->s->at.flow, st->s->at.node);
+}
+
+static bool lang_known(const struct step *st, const char *code)
+{
+    const struct flow_global *g = &st->env->flows->global;
+
+    for (size_t i = 0; i < g->nlanguages; i++) {
+        if (strcmp(g->languages[i], code) == 0)
+            return true;
+    }
+    return false;
+}
+
+static int answer(struct step *st, const char *text);
+static bool is_blank(const char *s);
+
+static int global_word(struct step *st, const struct keyword_match *m, bool fresh)
+{
+    struct flow_session *s = st->s;
+
+    switch (m->action) {
+    case KEYWORD_START:
+        if (m->lang[0] != '\0' && lang_known(st, m->lang))
+            snprintf(s->lang, sizeof(s->lang), "%s", m->lang);
+        return start_conversation(st, FLOW_TEXT_INTRO, NULL);
+    case KEYWORD_STOP:
+        effect(st, FLOW_EFFECT_OPT_OUT, s->at.flow, s->at.node, NULL);
+        end_conversation(s);
+        return say_only(st, FLOW_TEXT_STOPPED, true);
+    case KEYWORD_ERASE:
+        s->erase_pending = true;
+        return say_only(st, FLOW_TEXT_ERASE_CONFIRM, false);
+    case KEYWORD_CALL:
+        if (flow_set_find(st->env->flows, "callback") != NULL) {
+            s->nhistory = 0;
+            return go(st, -1, "callback", NULL);
+        }
+        effect(st, FLOW_EFFECT_CALLBACK_WANTED, s->at.flow, s->at.node, NULL);
+        return say_only(st, FLOW_TEXT_NO_CALLBACK, fresh && st->env->channel == FLOW_CHANNEL_USSD);
+    case KEYWORD_PRIVACY:
+        effect(st, FLOW_EFFECT_PRIVACY, s->at.flow, s->at.node, NULL);
+        return say_only(st, FLOW_TEXT_PRIVACY, fresh && st->env->channel == FLOW_CHANNEL_USSD);
+    case KEYWORD_LANGUAGE:
+        if (lang_known(st, m->lang)) {
+            snprintf(s->lang, sizeof(s->lang), "%s", m->lang);
+            effect(st, FLOW_EFFECT_LANGUAGE, s->at.flow, s->at.node, m->lang);
+        }
+        return reshow(st, fresh ? FLOW_TEXT_INTRO : -1);
+    case KEYWORD_BACK:
+        if (fresh)
+            return start_conversation(st, FLOW_TEXT_INTRO, NULL);
+        if (s->nhistory > 0) {
+            struct flow_position p = s->history[--s->nhistory];
+
+            return go(st, -1, p.flow, p.node);
+        }
+        return reshow(st, -1);
+    case KEYWORD_MAIN_MENU: return start_conversation(st, fresh ? FLOW_TEXT_INTRO : -1, NULL);
+    case KEYWORD_NONE: break;
+    }
+    return -1;
+}
+
+/* A flow trigger keyword, possibly carrying an answer: "YÖ 00530". */
+static const struct flow *match_flow_keyword(const struct step *st, const char *text,
+                                             const char **rest)
+{
+    const struct flow_set *set = st->env->flows;
+    char *folded = utf8_fold(text);
+    const struct flow *found = NULL;
+
+    if (folded == NULL)
+        return NULL;
+    for (size_t i = 0; found == NULL && i < set->nflows; i++) {
+        for (size_t k = 0; found == NULL && k < set->flows[i].nkeywords; k++) {
+            char *kw = utf8_fold(set->flows[i].keywords[k]);
+            size_t n = kw != NULL ? strlen(kw) : 0;
+
+            if (n > 0 && strncmp(folded, kw, n) == 0 && (folded[n] == '\0' || folded[n] == ' ')) {
+                found = &set->flows[i];
+                /* The rest in the original text: skip as many words as the keyword has.
+                 */
+                const char *p = text;
+                size_t words = 1;
+                for (size_t c = 0; c < n; c++)
+                    words += kw[c] == ' ';
+                while (*p == ' ' || *p == '\t')
+                    p++;
+                for (size_t w = 0; w < words; w++) {
+                    while (*p != '\0' && *p != ' ' && *p != '\t')
+                        p++;
+                    while (*p == ' ' || *p == '\t')
+                        p++;
+                }
+                *rest = p;
+            }
+            free(kw);
+        }
+    }
+    free(folded);
+    return found;
+}
+
+/* Checks an answer to an input node; on success stores it. Returns true if
+ * valid. */
+static bool accept_input(struct step *st, const struct flow_node *n, const char *text)
+{
+    struct flow_session *s = st->s;
+    char code[6];
+    struct place p;
+    char value[FLOW_VAR_VALUE_MAX];
+    int yn;
+
+    switch (n->expect) {
+    case FLOW_EXPECT_POSTAL_CODE:
+        if (!place_parse_postal_code(text, code))
+            return false;
+        if (st->env->places != NULL) {
+            if (place_lookup(st->env->places, code, &p) != 0)
+                return false;
+            flow_session_set_var(s, "city", p.city);
+        }
+        flow_session_set_var(s, "postal_code", code);
+        snprintf(value, sizeof(value), "%s", code);
+        break;
+    case FLOW_EXPECT_PLACE:
+        if (st->env->places != NULL) {
+            if (place_lookup(st->env->places, text, &p) != 0)
+                return false;
+        } else {
+            memset(&p, 0, sizeof(p));
+            if (!place_parse_postal_code(text, p.postal_code))
+                return false;
+        }
+        flow_session_set_var(s, "city", p.city);
+        flow_session_set_var(s, "postal_code", p.postal_code);
+        snprintf(value, sizeof(value), "%s", p.postal_code[0] ? p.postal_code : p.city);
+        flow_session_set_var(s, "place", value);
+        break;
+    case FLOW_EXPECT_YES_NO:
+        if ((yn = flow_parse_yes_no(text)) < 0)
+            return false;
+        snprintf(value, sizeof(value), "%s", yn ? "yes" : "no");
+        break;
+    case FLOW_EXPECT_NUMBER: {
+        char *end;
+        long v;
+
+        while (*text == ' ')
+            text++;
+        v = strtol(text, &end, 10);
+        while (*end == ' ')
+            end++;
+        if (end == text || *end != '\0' || v < n->min || v > n->max)
+            return false;
+        snprintf(value, sizeof(value), "%ld", v);
+        break;
+    }
+    case FLOW_EXPECT_TEXT:
+        /* Free text is used for this step only and never stored. */
+        return text[0] != '\0';
+    default: return false;
+    }
+    if (n->store != NULL)
+        flow_session_set_var(s, n->store, value);
+    return true;
+}
+
+static void push_history(struct flow_session *s)
+{
+    if (s->nhistory == FLOW_SESSION_HISTORY) {
+        memmove(s->history, s->history + 1, sizeof(s->history[0]) * (FLOW_SESSION_HISTORY - 1));
+        s->nhistory--;
+    }
+    s->history[s->nhistory++] = s->at;
+}
+
+static const char *hint_text(struct step *st, const struct flow *f, const struct flow_node *n)
+{
+    static const enum flow_global_text by_expect[FLOW_EXPECT_COUNT] = {
+        [FLOW_EXPECT_POSTAL_CODE] = FLOW_TEXT_HINT_POSTAL_CODE,
+        [FLOW_EXPECT_PLACE] = FLOW_TEXT_HINT_PLACE,
+        [FLOW_EXPECT_YES_NO] = FLOW_TEXT_HINT_YES_NO,
+        [FLOW_EXPECT_NUMBER] = FLOW_TEXT_HINT_NUMBER,
+        [FLOW_EXPECT_TEXT] = FLOW_TEXT_HINT_PLACE,
+    };
+    const struct flow_global *g = &st->env->flows->global;
+
+    if (n->kind == FLOW_KIND_INPUT && n->hint.n > 0)
+        return node_text(st, f, &n->hint);
+    if (n->kind == FLOW_KIND_MENU)
+        return flow_text_get(&g->texts[FLOW_TEXT_HINT_MENU], lang(st), default_lang(st));
+    return flow_text_get(&g->texts[by_expect[n->expect]], lang(st), default_lang(st));
+}
+
+/* The hint itself may hold {min}/{max}: fill them before it goes into {hint}.
+ */
+static int reask(struct step *st, const struct flow *f, const struct flow_node *n)
+{
+    struct buf saved = st->text;
+    char *hint;
+
+    buf_init(&st->text, REPLY_MAX);
+    say(st, hint_text(st, f, n), NULL, n);
+    hint = buf_detach(&st->text);
+    st->text = saved;
+    if (hint == NULL)
+        return -1;
+    effect(st, FLOW_EFFECT_INVALID, f->id, n->id, NULL);
+    say_global(st, FLOW_TEXT_REASK, hint, n);
+    free(hint);
+    st->s->page = 0;
+    mark_screen(st, -1, f->id, n->id);
+    /* Re-ask without the collected messages before it: just the question. */
+    say(st, node_text(st, f, &n->text), NULL, n);
+    st->asking = n;
+    st->asking_flow = f;
+    return finish(st, false);
+}
+
+/*
+ * Starts flow f; if rest is not empty (a keyword that carries its answer,
+ * "YÖ 00530"), answers the flow's first question with it at once, so a person
+ * with little credit gets the result in one reply.
+ */
+static int start_with_answer(struct step *st, int prefix, const struct flow *f, const char *rest)
+{
+    struct buf saved;
+
+    if (rest == NULL || is_blank(rest))
+        return start_conversation(st, prefix, f->id);
+    st->s->nhistory = 0;
+    st->s->erase_pending = false;
+    effect(st, FLOW_EFFECT_SESSION_START, f->id, f->start, NULL);
+    if (prefix >= 0)
+        say_global(st, (enum flow_global_text)prefix, NULL, NULL);
+    /* Walk to the first question without saying it: the answer is already here.
+     */
+    saved = st->text;
+    buf_init(&st->text, REPLY_MAX);
+    enum walk_result r = walk(st, f->id, f->start);
+    buf_release(&st->text);
+    st->text = saved;
+    if (r != WALK_WAIT)
+        return start_conversation(st, -1, f->id);
+    st->asking = NULL;
+    return answer(st, rest);
+}
+
+static int answer(struct step *st, const char *text)
+{
+    struct flow_session *s = st->s;
+    const struct flow *f = flow_set_find(st->env->flows, s->at.flow);
+    const struct flow_node *n = flow_find_node(f, s->at.node);
+    const char *next = NULL, *rest = NULL;
+    const struct flow *kw;
+
+    if (n == NULL || !flow_kind_waits(n->kind)) {
+        /* The flows were reloaded and this question is gone: start over politely.
+         */
+        return start_conversation(st, FLOW_TEXT_START_OVER, NULL);
+    }
+    if (n->kind == FLOW_KIND_MENU) {
+        char *end;
+        long choice;
+
+        while (*text == ' ')
+            text++;
+        if (st->env->channel == FLOW_CHANNEL_USSD && strcmp(text, FLOW_RENDER_USSD_MORE) == 0) {
+            s->page++;
+            st->quiet = true;
+            if (s->screen_prefix >= 0)
+                say_global(st, (enum flow_global_text)s->screen_prefix, NULL, NULL);
+            if (walk(st, s->screen_from.flow, s->screen_from.node) != WALK_WAIT)
+                return -1;
+            return finish(st, false);
+        }
+        if ((kw = match_flow_keyword(st, text, &rest)) != NULL)
+            goto keyword;
+        choice = strtol(text, &end, 10);
+        while (*end == ' ' || *end == '.' || *end == ')')
+            end++;
+        if (end != text && *end == '\0' && choice >= 1 && (size_t)choice <= n->noptions)
+            next = n->options[choice - 1].next;
+    } else if (accept_input(st, n, text)) {
+        next = n->next;
+    } else if ((kw = match_flow_keyword(st, text, &rest)) != NULL) {
+        goto keyword;
+    }
+    if (next == NULL) {
+        if (++s->failures >= FLOW_MAX_FAILURES) {
+            effect(st, FLOW_EFFECT_INVALID, f->id, n->id, NULL);
+            return start_conversation(st, FLOW_TEXT_START_OVER, NULL);
+        }
+        int failures = s->failures;
+        int rc = reask(st, f, n);
+        s->failures = failures;
+        return rc;
+    }
+    push_history(s);
+    return go(st, -1, f->id, next);
+
+keyword:
+    return start_with_answer(st, -1, kw, rest);
+}
+
+static bool is_blank(const char *s)
+{
+    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+        s++;
+    return *s == '\0';
+}
+
+static int step(struct step *st, const struct flow_input *in, const char *text)
+{
+    struct flow_session *s = st->s;
+    const struct flow_global *g = &st->env->flows->global;
+    bool fresh = s->at.flow[0] == '\0', expired = false;
+    struct keyword_match m;
+    const struct flow *kw;
+    const char *rest = NULL;
+
+    if (!fresh && st->env->channel == FLOW_CHANNEL_SMS &&
+        st->env->now - s->last_active > st->env->session_timeout) {
+        end_conversation(s);
+        fresh = expired = true;
+    }
+    s->last_active = st->env->now;
+
+    /* Crisis words come before anything else, even after STOP or expiry. */
+    if (keyword_is_crisis(text, g->crisis_words, g->ncrisis_words)) {
+        effect(st, FLOW_EFFECT_CRISIS, s->at.flow, s->at.node, NULL);
+        if (st->env->channel == FLOW_CHANNEL_USSD)
+            end_conversation(s);
+        return say_only(st, FLOW_TEXT_CRISIS, st->env->channel == FLOW_CHANNEL_USSD);
+    }
+    if (keyword_match_global(text, &m)) {
+        if (in->opted_out) {
+            /* A stopped number may still start again, erase its data or read the
+             * notice. */
+            if (m.action == KEYWORD_START) {
+                effect(st, FLOW_EFFECT_OPT_IN, NULL, NULL, NULL);
+                if (m.lang[0] != '\0' && lang_known(st, m.lang))
+                    snprintf(s->lang, sizeof(s->lang), "%s", m.lang);
+                return start_conversation(st, FLOW_TEXT_RESUMED, NULL);
+            }
+            if (m.action != KEYWORD_ERASE && m.action != KEYWORD_PRIVACY)
+                return 0;
+        }
+        s->erase_pending = s->erase_pending && m.action == KEYWORD_ERASE;
+        return global_word(st, &m, fresh);
+    }
+    if (s->erase_pending) {
+        s->erase_pending = false;
+        if (flow_parse_yes_no(text) == 1) {
+            effect(st, FLOW_EFFECT_ERASE, s->at.flow, s->at.node, NULL);
+            flow_session_init(s);
+            return say_only(st, FLOW_TEXT_ERASED, true);
+        }
+        say_global(st, FLOW_TEXT_ERASE_CANCELLED, NULL, NULL);
+        if (in->opted_out)
+            return finish(st, true);
+        return reshow(st, -1);
+    }
+    if (in->opted_out)
+        return 0; /* STOP is honoured: no reply to anything else */
+    if (fresh) {
+        int prefix = expired ? FLOW_TEXT_EXPIRED : FLOW_TEXT_INTRO;
+
+        if (!is_blank(text) && (kw = match_flow_keyword(st, text, &rest)) != NULL)
+            return start_with_answer(st, prefix, kw, rest);
+        return start_conversation(st, prefix, NULL);
+    }
+    return answer(st, text);
+}
+
+int flow_engine_step(const struct flow_env *env, struct flow_session *s,
+                     const struct flow_input *in, struct flow_reply *out)
+{
+    struct flow_session before = *s;
+    struct step st = {.env = env, .s = s, .out = out};
+    const char *text = in->text != NULL ? in->text : "";
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    buf_init(&st.text, REPLY_MAX);
+    /* Invalid UTF-8 is treated as a message nobody can understand, never echoed.
+     */
+    if (!utf8_valid(text, strlen(text)))
+        text = "\x01";
+    rc = env->flows != NULL && flow_set_main(env->flows) != NULL ? step(&st, in, text) : -1;
+    buf_release(&st.text);
+    if (rc != 0) {
+        flow_reply_release(out);
+        *s = before;
+    }
+    return rc;
+}
+
+int flow_engine_start(const struct flow_env *env, struct flow_session *s, const char *flow_id,
+                      struct flow_reply *out)
+{
+    struct flow_session before = *s;
+    struct step st = {.env = env, .s = s, .out = out};
+    int rc = -1;
+
+    memset(out, 0, sizeof(*out));
+    buf_init(&st.text, REPLY_MAX);
+    if (env->flows != NULL && flow_set_find(env->flows, flow_id) != NULL) {
+        s->last_active = env->now;
+        s->at.flow[0] = '\0';
+        rc = start_conversation(&st, FLOW_TEXT_INTRO, flow_id);
+    }
+    buf_release(&st.text);
+    if (rc != 0) {
+        flow_reply_release(out);
+        *s = before;
+    }
+    return rc;
+}
+
+void flow_reply_release(struct flow_reply *r)
+{
+    free(r->text);
+    memset(r, 0, sizeof(*r));
+}

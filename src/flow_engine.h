@@ -1,0 +1,137 @@
+/*
+ * flow_engine.h: one step of a conversation. flow_engine_step() takes the
+ * session, the person's message and a read-only environment (flows, places,
+ * clock, channel) and returns the reply and a list of effects. It does no
+ * I/O and keeps no state of its own, so it is deterministic and unit-testable,
+ * and `katto chat`, the SMS path and the USSD path all run the same code.
+ * Effects (opt-out, erase, language, callback request, log events) are
+ * returned, not performed: the caller applies them in one transaction.
+ *
+ * Order of precedence for a message: crisis words (always answered, even
+ * after STOP or expiry), global words (keyword.h), a pending erase
+ * confirmation, then the conversation: a flow's trigger keyword or the
+ * answer to the current question. Three invalid answers in a row lead back
+ * to the main menu: never a dead end.
+ */
+#ifndef KATTO_FLOW_ENGINE_H
+#define KATTO_FLOW_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "flow.h"
+#include "place.h"
+
+#define FLOW_SESSION_VARS 12
+#define FLOW_SESSION_HISTORY 8
+#define FLOW_VAR_NAME_MAX 24
+#define FLOW_VAR_VALUE_MAX 64
+#define FLOW_MAX_FAILURES 3 /* invalid answers before the main menu is offered */
+#define FLOW_SESSION_TIMEOUT_DEFAULT 1800
+
+enum flow_channel { FLOW_CHANNEL_SMS, FLOW_CHANNEL_USSD };
+
+struct flow_position {
+    char flow[FLOW_ID_MAX];
+    char node[FLOW_ID_MAX];
+};
+
+/*
+ * A conversation's state, fixed-size so that it is trivially copied and
+ * stored (session.c). It never holds a phone number or free text.
+ */
+struct flow_session {
+    struct flow_position at;          /* the question being asked; flow "" when idle */
+    char lang[FLOW_LANG_MAX];         /* "" until known */
+    int failures;                     /* invalid answers to the current question */
+    int page;                         /* USSD page of the current screen */
+    struct flow_position screen_from; /* USSD: where the current screen's text began ... */
+    int screen_prefix;                /* ... and the global text before it (-1: none), so that
+                                         "98" can rebuild the same screen and show its next page */
+    bool erase_pending;               /* POISTA asked; waiting for yes */
+    long long last_active;            /* unix seconds of the last message */
+    struct flow_position history[FLOW_SESSION_HISTORY]; /* questions answered, for "0" */
+    size_t nhistory;
+    struct {
+        char name[FLOW_VAR_NAME_MAX];
+        char value[FLOW_VAR_VALUE_MAX];
+    } vars[FLOW_SESSION_VARS];
+    size_t nvars;
+};
+
+struct flow_env {
+    const struct flow_set *flows;
+    const struct place_table *places; /* NULL: postal codes are checked for form only */
+    long long now;                    /* unix seconds */
+    enum flow_channel channel;
+    size_t ussd_budget;      /* characters per USSD screen */
+    long session_timeout;    /* SMS: seconds of silence before starting over */
+    const char *privacy_url; /* for {privacy_url} */
+};
+
+struct flow_input {
+    const char *text; /* the message; NULL or "" for a USSD dial-in */
+    bool opted_out;   /* this number sent STOP earlier */
+};
+
+enum flow_effect_kind {
+    FLOW_EFFECT_SESSION_START, /* a new conversation began in flow/node */
+    FLOW_EFFECT_NODE,          /* a question or end was reached: flow/node */
+    FLOW_EFFECT_INVALID,       /* an answer was not understood at flow/node */
+    FLOW_EFFECT_LANGUAGE,      /* arg: the new language */
+    FLOW_EFFECT_OPT_OUT,
+    FLOW_EFFECT_OPT_IN,
+    FLOW_EFFECT_ERASE, /* remove everything tied to this number */
+    FLOW_EFFECT_CRISIS,
+    FLOW_EFFECT_PRIVACY,
+    FLOW_EFFECT_CALLBACK_WANTED, /* SOITA and no callback flow loaded */
+    FLOW_EFFECT_SESSION_END,
+    FLOW_EFFECT_COUNT
+};
+
+struct flow_effect {
+    enum flow_effect_kind kind;
+    struct flow_position at;
+    char arg[FLOW_VAR_VALUE_MAX];
+};
+
+#define FLOW_MAX_EFFECTS 16
+
+struct flow_reply {
+    char *text; /* owned; NULL when nothing is to be sent (an opted-out number) */
+    bool end;   /* the conversation is over (USSD: END instead of CON) */
+    struct flow_effect effects[FLOW_MAX_EFFECTS];
+    size_t neffects;
+};
+
+/* An idle session (no conversation yet). */
+void flow_session_init(struct flow_session *s);
+
+/*
+ * Runs one step. s is updated in place; out is filled (release with
+ * flow_reply_release). Returns 0, or -1 on allocation failure (then s is
+ * unchanged and out empty).
+ */
+int flow_engine_step(const struct flow_env *env, struct flow_session *s,
+                     const struct flow_input *in, struct flow_reply *out);
+
+/*
+ * Starts a new conversation in flow_id (for a USSD service code or `katto
+ * chat --flow`), saying the intro first. Same contract as flow_engine_step.
+ */
+int flow_engine_start(const struct flow_env *env, struct flow_session *s, const char *flow_id,
+                      struct flow_reply *out);
+
+void flow_reply_release(struct flow_reply *r);
+
+/* Session variables: value or NULL; set returns -1 when full. */
+const char *flow_session_var(const struct flow_session *s, const char *name);
+int flow_session_set_var(struct flow_session *s, const char *name, const char *value);
+
+/* "session_start", "node", ... for logs and tests. */
+const char *flow_effect_name(enum flow_effect_kind kind);
+
+/* Parses yes/no in any supported language (and 1/2): 1 yes, 0 no, -1 neither. */
+int flow_parse_yes_no(const char *text);
+
+#endif
