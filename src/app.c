@@ -8,14 +8,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "batch.h"
 #include "db.h"
+#include "diag.h"
 #include "err.h"
 #include "exitcode.h"
+#include "flow.h"
+#include "flow_watch.h"
 #include "http_server.h"
 #include "log.h"
 #include "metrics.h"
@@ -31,7 +34,10 @@ struct app {
     struct event *sigterm, *sigint, *sighup, *drain;
     struct timespec stop_requested;
     time_t started;
-    size_t flows_loaded;
+    struct flow_set *flows; /* in service; replaced whole on reload */
+    struct flow_watch *watch;
+    size_t flow_reload_errors; /* problems in the last failed reload, 0 after a
+                                  good one */
     uint8_t secret[SECRET_LEN];
 };
 
@@ -44,7 +50,9 @@ static void healthz(struct http_exchange *ex, void *arg)
 
     cJSON_AddStringToObject(o, "status", db_ok ? "ok" : "degraded");
     cJSON_AddBoolToObject(o, "database", db_ok);
-    cJSON_AddNumberToObject(o, "flows", (double)a->flows_loaded);
+    cJSON_AddNumberToObject(o, "flows", a->flows != NULL ? (double)a->flows->nflows : 0);
+    cJSON_AddStringToObject(o, "flows_reload", a->flow_reload_errors ? "failed" : "ok");
+    cJSON_AddNumberToObject(o, "flow_errors", (double)a->flow_reload_errors);
     cJSON_AddStringToObject(o, "version", KATTO_VERSION);
     text = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
@@ -87,7 +95,9 @@ static double gauge_uptime(void *arg)
 
 static double gauge_flows(void *arg)
 {
-    return (double)((struct app *)arg)->flows_loaded;
+    struct app *a = arg;
+
+    return a->flows != NULL ? (double)a->flows->nflows : 0;
 }
 
 static int declare_metrics(struct app *a)
@@ -101,6 +111,8 @@ static int declare_metrics(struct app *a)
            metrics_gauge(m, "katto_http_requests_in_flight", "", gauge_in_flight, a) ||
            metrics_declare(m, "katto_uptime_seconds", "gauge", "Seconds since start-up.") ||
            metrics_gauge(m, "katto_uptime_seconds", "", gauge_uptime, a) ||
+           metrics_declare(m, "katto_flow_reloads_total", "counter",
+                           "Flow reloads after SIGHUP or a file change, by result.") ||
            metrics_declare(m, "katto_flows_loaded", "gauge", "Flows in service.") ||
            metrics_gauge(m, "katto_flows_loaded", "", gauge_flows, a);
 }
@@ -113,7 +125,8 @@ static double seconds_since(const struct timespec *t0)
     return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-/* Polls until in-flight work is done or the shutdown timeout passes, then ends the loop. */
+/* Polls until in-flight work is done or the shutdown timeout passes, then ends
+ * the loop. */
 static void drain_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct app *a = arg;
@@ -146,15 +159,67 @@ static void stop_cb(evutil_socket_t sig, short what, void *arg)
     drain_cb(-1, 0, a);
 }
 
+static struct flow_check_options flow_options(const struct config *cfg)
+{
+    return (struct flow_check_options){
+        .ussd_budget = (size_t)cfg->ussd.screen_budget,
+        .sms_max_segments = (size_t)cfg->sms.max_segments,
+    };
+}
+
+static void log_diag(const struct diag *d, enum log_level level)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        const struct diag_entry *e = &d->entries[i];
+
+        log_event(e->severity == DIAG_ERROR ? level : LOG_LEVEL_WARN, "flows.problem",
+                  "file=%s path=%s severity=%s problem=\"%s\"", e->file, e->path[0] ? e->path : "-",
+                  e->severity == DIAG_ERROR ? "error" : "warning", e->message);
+    }
+}
+
+/*
+ * Loads the flows directory and swaps the new set in whole. A broken edit is
+ * reported and the previous good flows stay in service; sessions standing on
+ * a node that disappeared start over politely at their next message.
+ */
+static void reload_flows(struct app *a, const char *why)
+{
+    struct flow_check_options opt = flow_options(a->cfg);
+    struct diag d = {0};
+    struct flow_set *set = flow_set_load_dir(a->cfg->flows, &opt, &d);
+
+    log_diag(&d, LOG_LEVEL_ERROR);
+    if (set == NULL) {
+        a->flow_reload_errors = d.errors;
+        metrics_add(a->metrics, "katto_flow_reloads_total", "result=\"failed\"", 1);
+        log_error("flows.reload_failed", "trigger=%s errors=%zu kept=%zu", why, d.errors,
+                  a->flows != NULL ? a->flows->nflows : 0);
+    } else {
+        flow_set_unref(a->flows);
+        a->flows = set;
+        a->flow_reload_errors = 0;
+        metrics_add(a->metrics, "katto_flow_reloads_total", "result=\"ok\"", 1);
+        log_info("flows.reloaded", "trigger=%s flows=%zu warnings=%zu", why, set->nflows,
+                 d.warnings);
+    }
+    diag_release(&d);
+}
+
 static void hup_cb(evutil_socket_t sig, short what, void *arg)
 {
     (void)sig;
     (void)what;
-    (void)arg;
-    log_info("server.sighup", "action=none reason=\"no flows to reload yet\"");
+    reload_flows(arg, "sighup");
 }
 
-/* Writes the bound port to path atomically, for scripts and tests that listen on port 0. */
+static void flows_changed(void *arg)
+{
+    reload_flows(arg, "file_change");
+}
+
+/* Writes the bound port to path atomically, for scripts and tests that listen
+ * on port 0. */
 static int write_port_file(const char *path, int port, char *err)
 {
     char tmp[4096];
@@ -188,6 +253,20 @@ static int start(struct app *a, char *err)
         err_set(err, "out of memory");
         return EXIT_FAILURE;
     }
+    struct flow_check_options opt = flow_options(cfg);
+    struct diag d = {0};
+    a->flows = flow_set_load_dir(cfg->flows, &opt, &d);
+    log_diag(&d, LOG_LEVEL_ERROR);
+    diag_release(&d);
+    if (a->flows == NULL) {
+        err_set(err, "the flows in '%s' have errors (run katto check)", cfg->flows);
+        return EXIT_DATAERR;
+    }
+    if ((a->watch = flow_watch_new(a->base, cfg->flows, flows_changed, a, err)) == NULL)
+        log_warn("flows.not_watched", "problem=\"%s\" reload=sighup", err);
+    if (cfg->privacy_url[0] == '\0')
+        log_warn("config.privacy_url",
+                 "problem=\"privacy_url is not set: the privacy notice has no link\"");
     if ((a->http = http_server_new(a->base, &cfg->limits, a->metrics, err)) == NULL ||
         http_server_route(a->http, "healthz", "/healthz", HTTP_GET, healthz, a) != 0 ||
         http_server_route(a->http, "metrics", "/metrics", HTTP_GET, metrics_page, a) != 0)
@@ -206,16 +285,19 @@ static int start(struct app *a, char *err)
         return EXIT_FAILURE;
     if (cfg->port_file[0] != '\0' && write_port_file(cfg->port_file, bound, err) != 0)
         return EXIT_FAILURE;
-    log_info("server.listening", "address=%s port=%d database=%s schema=%d version=%s", host, bound,
-             cfg->database, db_schema_version(a->db), KATTO_VERSION);
+    log_info("server.listening", "address=%s port=%d database=%s schema=%d flows=%zu version=%s",
+             host, bound, cfg->database, db_schema_version(a->db), a->flows->nflows, KATTO_VERSION);
     return 0;
 }
 
 static void stop(struct app *a)
 {
-    /* Order matters: handlers answered, then pending commits, then the loop's objects. */
+    /* Order matters: handlers answered, then pending commits, then the loop's
+     * objects. */
     http_server_free(a->http);
     batch_free(a->batch);
+    flow_watch_free(a->watch);
+    flow_set_unref(a->flows);
     if (a->sigterm)
         event_free(a->sigterm);
     if (a->sigint)

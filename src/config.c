@@ -19,21 +19,26 @@ enum config_type { CONFIG_STRING, CONFIG_INT, CONFIG_LOG_LEVEL };
 struct config_key {
     const char *path; /* dotted path in the JSON file */
     enum config_type type;
-    size_t offset;    /* of the field in struct config */
-    const char *def;  /* default, as text */
-    long min, max;    /* CONFIG_INT bounds */
-    bool secret;      /* masked by config_print */
+    size_t offset;                              /* of the field in struct config */
+    const char *def;                            /* default, as text */
+    long min, max;                              /* CONFIG_INT bounds */
+    bool secret;                                /* masked by config_print */
     int (*check)(const char *value, char *err); /* extra validation of strings */
 };
 
 static int check_listen(const char *value, char *err);
 static int check_secret(const char *value, char *err);
 static int check_nonempty(const char *value, char *err);
+static int check_url(const char *value, char *err);
 
-#define STR(path, field, def, check) \
-    {path, CONFIG_STRING, offsetof(struct config, field), def, 0, 0, false, check}
-#define INT(path, field, def, min, max) \
-    {path, CONFIG_INT, offsetof(struct config, field), def, min, max, false, NULL}
+#define STR(path, field, def, check)                                                               \
+    {                                                                                              \
+        path, CONFIG_STRING, offsetof(struct config, field), def, 0, 0, false, check               \
+    }
+#define INT(path, field, def, min, max)                                                            \
+    {                                                                                              \
+        path, CONFIG_INT, offsetof(struct config, field), def, min, max, false, NULL               \
+    }
 
 static const struct config_key keys[] = {
     STR("listen", listen, "127.0.0.1:8080", check_listen),
@@ -42,6 +47,8 @@ static const struct config_key keys[] = {
     STR("secret_file", secret_file, "var/secret", check_nonempty),
     {"secret", CONFIG_STRING, offsetof(struct config, secret), "", 0, 0, true, check_secret},
     STR("flows", flows, "flows", check_nonempty),
+    STR("postal_codes", postal_codes, "db/data/postal_codes_fi.csv", check_nonempty),
+    STR("privacy_url", privacy_url, "", check_url),
     {"log_level", CONFIG_LOG_LEVEL, offsetof(struct config, log_level), "info", 0, 0, false, NULL},
     INT("limits.max_body_bytes", limits.max_body_bytes, "65536", 1024, 16 * 1024 * 1024),
     INT("limits.max_header_bytes", limits.max_header_bytes, "8192", 1024, 1024 * 1024),
@@ -49,6 +56,9 @@ static const struct config_key keys[] = {
     INT("limits.idle_timeout", limits.idle_timeout, "30", 1, 3600),
     INT("limits.header_timeout", limits.header_timeout, "10", 1, 600),
     INT("limits.shutdown_timeout", limits.shutdown_timeout, "5", 1, 120),
+    INT("sms.max_segments", sms.max_segments, "2", 1, 10),
+    INT("sms.session_timeout", sms.session_timeout, "1800", 60, 7 * 86400),
+    INT("ussd.screen_budget", ussd.screen_budget, "160", 60, 182),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -66,6 +76,16 @@ static int check_nonempty(const char *value, char *err)
 {
     if (value[0] == '\0') {
         err_set(err, "must not be empty");
+        return -1;
+    }
+    return 0;
+}
+
+static int check_url(const char *value, char *err)
+{
+    if (value[0] != '\0' && strncmp(value, "https://", 8) != 0 &&
+        strncmp(value, "http://", 7) != 0) {
+        err_set(err, "must be an http:// or https:// address");
         return -1;
     }
     return 0;
@@ -114,12 +134,16 @@ int config_listen_split(const char *listen, char *host, size_t hostcap, int *por
     }
     errno = 0;
     p = strtol(colon + 1, &end, 10);
-    if (errno != 0 || *end != '\0' || p < 0 || p > 65535) {
+    if (!isdigit((unsigned char)colon[1]) || errno != 0 || *end != '\0' || p < 0 || p > 65535) {
         err_set(err, "port must be a number from 0 to 65535");
         return -1;
     }
     /* Brackets allow IPv6 literals: [::1]:8080. */
-    if (listen[0] == '[' && colon[-1] == ']') {
+    if ((listen[0] == '[') != (colon[-1] == ']') || (listen[0] == '[' && colon - listen < 3)) {
+        err_set(err, "an IPv6 address goes in brackets, such as [::1]:8080");
+        return -1;
+    }
+    if (listen[0] == '[') {
         memcpy(host, listen + 1, (size_t)(colon - listen) - 2);
         host[colon - listen - 2] = '\0';
     } else {
@@ -154,7 +178,9 @@ static int set_value(struct config *cfg, const struct config_key *k, const char 
 
         errno = 0;
         v = strtol(text, &end, 10);
-        if (errno != 0 || end == text || *end != '\0' || v < k->min || v > k->max) {
+        /* strtol would also take " 2048" and "+2048": settings are plain digits. */
+        if (!(isdigit((unsigned char)text[0]) || (text[0] == '-' && isdigit((unsigned char)text[1]))) ||
+            errno != 0 || end == text || *end != '\0' || v < k->min || v > k->max) {
             err_set(err, "must be a whole number from %ld to %ld", k->min, k->max);
             return -1;
         }
@@ -251,7 +277,9 @@ static int apply_json(struct config *cfg, const cJSON *obj, const char *prefix, 
             return -1;
         }
         if (k->type == CONFIG_INT && cJSON_IsNumber(item)) {
-            if (item->valuedouble != (double)(long)item->valuedouble) {
+            /* Range first: casting a huge double to long is undefined. */
+            if (item->valuedouble < (double)k->min || item->valuedouble > (double)k->max ||
+                item->valuedouble != (double)(long)item->valuedouble) {
                 err_set(err, "'%s': must be a whole number from %ld to %ld", path, k->min, k->max);
                 return -1;
             }
@@ -260,7 +288,8 @@ static int apply_json(struct config *cfg, const cJSON *obj, const char *prefix, 
         } else if (k->type != CONFIG_INT && cJSON_IsString(item)) {
             value = item->valuestring;
         } else {
-            err_set(err, "'%s': expected %s", path, k->type == CONFIG_INT ? "a number" : "a string");
+            err_set(err, "'%s': expected %s", path,
+                    k->type == CONFIG_INT ? "a number" : "a string");
             return -1;
         }
         if (set_value(cfg, k, value, why) != 0) {
@@ -377,11 +406,12 @@ int config_load(struct config *cfg, const char *path, char *const *envp, char *e
             continue;
         for (size_t i = 0; i < NKEYS && !known; i++) {
             env_name(keys[i].path, name, sizeof(name));
-            known = strlen(name) == (size_t)(eq - *envp) && strncmp(*envp, name, (size_t)(eq - *envp)) == 0;
+            known = strlen(name) == (size_t)(eq - *envp) &&
+                    strncmp(*envp, name, (size_t)(eq - *envp)) == 0;
         }
         if (!known) {
-            err_set(err, "environment %.*s: unknown setting", (int)(eq - *envp < 100 ? eq - *envp : 100),
-                    *envp);
+            err_set(err, "environment %.*s: unknown setting",
+                    (int)(eq - *envp < 100 ? eq - *envp : 100), *envp);
             return -1;
         }
     }
@@ -422,9 +452,7 @@ void config_print(const struct config *cfg, FILE *out)
             v = cJSON_CreateString(k->secret && s[0] != '\0' ? "********" : s);
             break;
         }
-        case CONFIG_INT:
-            v = cJSON_CreateNumber((double)*(const long *)cfield(cfg, k));
-            break;
+        case CONFIG_INT: v = cJSON_CreateNumber((double)*(const long *)cfield(cfg, k)); break;
         case CONFIG_LOG_LEVEL:
             v = cJSON_CreateString(log_level_name(*(const enum log_level *)cfield(cfg, k)));
             break;

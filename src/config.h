@@ -24,15 +24,28 @@ struct config_limits {
     long shutdown_timeout; /* seconds to finish in-flight work after SIGTERM */
 };
 
+struct config_sms {
+    long max_segments;    /* a reply is split into messages of at most this many segments */
+    long session_timeout; /* seconds of silence after which a conversation starts over */
+};
+
+struct config_ussd {
+    long screen_budget; /* characters per USSD screen */
+};
+
 struct config {
-    char *listen;      /* "host:port"; port 0 picks a free port */
-    char *port_file;   /* if set, the bound port is written here once listening */
-    char *database;    /* SQLite file */
-    char *secret_file; /* 32-byte key for pseudonyms, created 0600 on first run */
-    char *secret;      /* the same key as 64 hex digits, instead of the file */
-    char *flows;       /* directory of flow files */
+    char *listen;       /* "host:port"; port 0 picks a free port */
+    char *port_file;    /* if set, the bound port is written here once listening */
+    char *database;     /* SQLite file */
+    char *secret_file;  /* 32-byte key for pseudonyms, created 0600 on first run */
+    char *secret;       /* the same key as 64 hex digits, instead of the file */
+    char *flows;        /* directory of flow files */
+    char *postal_codes; /* CSV of Finnish postal codes, for place answers */
+    char *privacy_url;  /* link in the privacy notice (TIETOSUOJA) */
     enum log_level log_level;
     struct config_limits limits;
+    struct config_sms sms;
+    struct config_ussd ussd;
 };
 
 /* Fills cfg with the embedded defaults. Release with config_release(). */

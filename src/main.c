@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "cli_flows.h"
 #include "config.h"
 #include "err.h"
 #include "exitcode.h"
@@ -55,6 +56,9 @@ static int cmd_help(const struct config *cfg, int argc, char **argv);
 static const struct command commands[] = {
     {"serve", "run the helpline server", cmd_serve},
     {"config", "print the effective configuration, secrets masked", cmd_config},
+    {"check", "check flow files: katto check [--strict] [FILES|DIR]", cli_check},
+    {"chat", "try the flows in a terminal: [--flow F] [--lang L] [--channel sms|ussd]", cli_chat},
+    {"graph", "print a flow as Graphviz DOT: katto graph FLOW | dot -Tsvg", cli_graph},
     {"version", "print the version", cmd_version},
     {"help", "show this help", cmd_help},
 };
