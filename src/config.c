@@ -30,6 +30,7 @@ static int check_listen(const char *value, char *err);
 static int check_secret(const char *value, char *err);
 static int check_nonempty(const char *value, char *err);
 static int check_url(const char *value, char *err);
+static int check_gateway_name(const char *value, char *err);
 
 #define STR(path, field, def, check)                                                               \
     {                                                                                              \
@@ -38,6 +39,11 @@ static int check_url(const char *value, char *err);
 #define INT(path, field, def, min, max)                                                            \
     {                                                                                              \
         path, CONFIG_INT, offsetof(struct config, field), def, min, max, false, NULL               \
+    }
+
+#define SECRET(path, field, check)                                                                 \
+    {                                                                                              \
+        path, CONFIG_STRING, offsetof(struct config, field), "", 0, 0, true, check                 \
     }
 
 static const struct config_key keys[] = {
@@ -59,6 +65,38 @@ static const struct config_key keys[] = {
     INT("sms.max_segments", sms.max_segments, "2", 1, 10),
     INT("sms.session_timeout", sms.session_timeout, "1800", 60, 7 * 86400),
     INT("ussd.screen_budget", ussd.screen_budget, "160", 60, 182),
+    STR("public_url", public_url, "", check_url),
+    STR("default_gateway", default_gateway, "console", check_gateway_name),
+    INT("dedupe_hours", dedupe_hours, "72", 1, 24 * 30),
+    STR("gateways.twilio.account_sid", gateways.twilio.account_sid, "", NULL),
+    SECRET("gateways.twilio.auth_token", gateways.twilio.auth_token, NULL),
+    STR("gateways.twilio.from", gateways.twilio.from, "", NULL),
+    STR("gateways.twilio.base_url", gateways.twilio.base_url, "https://api.twilio.com", check_url),
+    STR("gateways.46elks.username", gateways.elks.username, "", NULL),
+    SECRET("gateways.46elks.password", gateways.elks.password, NULL),
+    STR("gateways.46elks.from", gateways.elks.from, "", NULL),
+    STR("gateways.46elks.base_url", gateways.elks.base_url, "https://api.46elks.com", check_url),
+    SECRET("gateways.46elks.webhook_token", gateways.elks.webhook_token, NULL),
+    INT("gateways.46elks.inline_reply", gateways.elks.inline_reply, "0", 0, 1),
+    SECRET("gateways.gatewayapi.token", gateways.gatewayapi.token, NULL),
+    SECRET("gateways.gatewayapi.webhook_secret", gateways.gatewayapi.webhook_secret, NULL),
+    SECRET("gateways.gatewayapi.status_secret", gateways.gatewayapi.status_secret, NULL),
+    STR("gateways.gatewayapi.from", gateways.gatewayapi.from, "", NULL),
+    STR("gateways.gatewayapi.base_url", gateways.gatewayapi.base_url, "https://gatewayapi.eu",
+        check_url),
+    STR("gateways.africastalking.username", gateways.africastalking.username, "", NULL),
+    SECRET("gateways.africastalking.api_key", gateways.africastalking.api_key, NULL),
+    STR("gateways.africastalking.from", gateways.africastalking.from, "", NULL),
+    STR("gateways.africastalking.base_url", gateways.africastalking.base_url,
+        "https://api.africastalking.com", check_url),
+    SECRET("gateways.africastalking.webhook_token", gateways.africastalking.webhook_token, NULL),
+    INT("outbox.max_parallel", outbox.max_parallel, "8", 1, 256),
+    INT("outbox.rate", outbox.rate, "10", 1, 1000),
+    INT("outbox.max_age", outbox.max_age, "86400", 60, 7 * 86400),
+    INT("outbox.timeout", outbox.timeout, "15", 1, 120),
+    INT("abuse.per_number_hour", abuse.per_number_hour, "30", 1, 100000),
+    INT("abuse.per_number_day", abuse.per_number_day, "100", 1, 1000000),
+    INT("abuse.global_day", abuse.global_day, "20000", 1, 100000000),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -89,6 +127,19 @@ static int check_url(const char *value, char *err)
         return -1;
     }
     return 0;
+}
+
+static int check_gateway_name(const char *value, char *err)
+{
+    static const char *const names[] = {"console", "twilio", "46elks", "gatewayapi",
+                                        "africastalking"};
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (strcmp(value, names[i]) == 0)
+            return 0;
+    }
+    err_set(err, "must be one of console, twilio, 46elks, gatewayapi, africastalking");
+    return -1;
 }
 
 static int check_listen(const char *value, char *err)
@@ -179,7 +230,8 @@ static int set_value(struct config *cfg, const struct config_key *k, const char 
         errno = 0;
         v = strtol(text, &end, 10);
         /* strtol would also take " 2048" and "+2048": settings are plain digits. */
-        if (!(isdigit((unsigned char)text[0]) || (text[0] == '-' && isdigit((unsigned char)text[1]))) ||
+        if (!(isdigit((unsigned char)text[0]) ||
+              (text[0] == '-' && isdigit((unsigned char)text[1]))) ||
             errno != 0 || end == text || *end != '\0' || v < k->min || v > k->max) {
             err_set(err, "must be a whole number from %ld to %ld", k->min, k->max);
             return -1;

@@ -33,6 +33,49 @@ struct config_ussd {
     long screen_budget; /* characters per USSD screen */
 };
 
+/* One block per gateway; a gateway is configured when its credentials are set. */
+struct config_twilio {
+    char *account_sid, *auth_token, *from, *base_url;
+};
+
+struct config_46elks {
+    char *username, *password, *from, *base_url;
+    char *webhook_token; /* secret query parameter ?token= on its webhook routes */
+    long inline_reply;   /* 1: the first reply goes in the webhook's response body */
+};
+
+struct config_gatewayapi {
+    char *token;          /* API token for sending */
+    char *webhook_secret; /* HS256 secret of X-Gwapi-Signature on MO and status webhooks */
+    char *status_secret;  /* HMAC-SHA256 secret of "Signature: v1=" (newer API's events) */
+    char *from, *base_url;
+};
+
+struct config_africastalking {
+    char *username, *api_key, *from, *base_url;
+    char *webhook_token; /* secret query parameter ?token= on its webhook routes */
+};
+
+struct config_gateways {
+    struct config_twilio twilio;
+    struct config_46elks elks;
+    struct config_gatewayapi gatewayapi;
+    struct config_africastalking africastalking;
+};
+
+struct config_outbox {
+    long max_parallel; /* sends in flight at once, all gateways */
+    long rate;         /* sends per second per gateway */
+    long max_age;      /* seconds after which an unsent message is marked failed */
+    long timeout;      /* seconds for one send request */
+};
+
+struct config_abuse {
+    long per_number_hour; /* outgoing messages to one number per hour */
+    long per_number_day;
+    long global_day; /* outgoing messages in all per day */
+};
+
 struct config {
     char *listen;       /* "host:port"; port 0 picks a free port */
     char *port_file;    /* if set, the bound port is written here once listening */
@@ -46,6 +89,12 @@ struct config {
     struct config_limits limits;
     struct config_sms sms;
     struct config_ussd ussd;
+    char *public_url;      /* base URL the gateways call, for signature checks behind a proxy */
+    char *default_gateway; /* sends messages that answer no inbound message */
+    long dedupe_hours;     /* how long an inbound message id is remembered */
+    struct config_gateways gateways;
+    struct config_outbox outbox;
+    struct config_abuse abuse;
 };
 
 /* Fills cfg with the embedded defaults. Release with config_release(). */
