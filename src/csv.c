@@ -40,7 +40,7 @@ void csv_reader_init(struct csv_reader *r, FILE *fp)
 
 void csv_row_init(struct csv_row *row)
 {
-    *row = (struct csv_row)CSV_ROW_INIT;
+    *row = CSV_ROW_INIT;
 }
 
 void csv_row_release(struct csv_row *row)
@@ -120,9 +120,8 @@ static void end_line(struct csv_reader *r, int c)
 static int row_start(struct csv_reader *r)
 {
     for (;;) {
-        int c = getc(r->fp);
-
         bool first = !r->started;
+        int c = getc(r->fp);
 
         r->started = true;
         if (c == 0xEF && first) {

@@ -28,7 +28,7 @@ struct csv_row {
     char *data;    /* storage behind fields (private) */
 };
 
-#define CSV_ROW_INIT {NULL, 0, 0, NULL}
+#define CSV_ROW_INIT ((struct csv_row){NULL, 0, 0, NULL})
 
 /* Starts reading fp (borrowed, kept until the last csv_read_row) at its current position. */
 void csv_reader_init(struct csv_reader *r, FILE *fp);
@@ -40,8 +40,8 @@ void csv_row_init(struct csv_row *row);
  * Reads the next row into *row, which must be initialised (csv_row_init or a
  * previous csv_read_row): its old fields are released first, so a loop needs
  * one csv_row_release after it. Blank lines are skipped, a UTF-8 byte order
- * mark at the start of the file is dropped, and a CRLF inside a quoted field
- * becomes LF. Returns 1 when a row was read, 0 at the end of the file and -1
+ * mark at the start of the file is dropped, and a CRLF (or lone CR) inside a
+ * quoted field becomes LF. Returns 1 when a row was read, 0 at the end of the file and -1
  * on error, with err (ERR_LEN, may be NULL) set to "line N: problem":
  * unterminated quote, text after a closing quote, a quote inside an unquoted
  * field, a NUL byte, invalid UTF-8, a row over CSV_ROW_MAX bytes or a read

@@ -4,8 +4,9 @@
  * break, sentence end, space, inside a word). SMS splitting then runs a small
  * dynamic programme over those cuts: first the fewest messages that fit, then
  * the best kind of cut that still reaches that number, then per message the
- * nicest cut. Segment counts always come from gsm7_analyse on the candidate
- * text itself, so escapes and surrogate pairs are counted exactly as sent.
+ * nicest cut. The programme counts segments with gsm7.c's per-character costs
+ * and packing rules (an escape or surrogate pair never straddles two parts),
+ * and every message is measured again with gsm7_analyse before it is returned.
  */
 #include "flow_render.h"
 
@@ -170,14 +171,14 @@ struct plan {
     const char *s;
     size_t len;
     size_t max_segments;
-    size_t *bounds; /* byte offset of every code point, then len */
-    size_t ncp;     /* code points; bounds has ncp + 1 entries */
-    uint8_t *septets;      /* per code point: GSM-7 septets, 0 if it needs UCS-2 */
-    uint8_t *units;        /* per code point: UTF-16 units */
-    size_t *sum_septets;   /* prefix sums over code points, ncp + 1 entries */
+    size_t *bounds;      /* byte offset of every code point, then len */
+    size_t ncp;          /* code points; bounds has ncp + 1 entries */
+    uint8_t *septets;    /* per code point: GSM-7 septets, 0 if it needs UCS-2 */
+    uint8_t *units;      /* per code point: UTF-16 units */
+    size_t *sum_septets; /* prefix sums over code points, ncp + 1 entries */
     size_t *sum_units;
-    size_t *sum_non_gsm7;  /* code points that force UCS-2 */
-    struct cut *cuts; /* state 0 is the start of the text, state k + 1 follows cuts[k] */
+    size_t *sum_non_gsm7; /* code points that force UCS-2 */
+    struct cut *cuts;     /* state 0 is the start of the text, state k + 1 follows cuts[k] */
     size_t ncuts;
     size_t *room;     /* per state: the furthest end its message can reach */
     size_t *last_cut; /* per state: one past the last cut within room */
@@ -438,14 +439,18 @@ static int add_part(struct flow_sms *out, const char *s, size_t len, size_t max_
     return 0;
 }
 
-/* True if the line [ls, le) of s reads as a menu option: digits, a space, a label. */
+/* True if the line [ls, le) of s reads as a menu option: "1 Label", "1. Label" or "1) Label". */
 static bool is_option_line(const char *s, size_t ls, size_t le)
 {
     size_t i = ls;
 
     while (i < le && s[i] >= '0' && s[i] <= '9')
         i++;
-    return i > ls && i + 1 < le && s[i] == ' ' && s[i + 1] != ' ';
+    if (i == ls)
+        return false;
+    if (i < le && (s[i] == '.' || s[i] == ')'))
+        i++;
+    return i + 1 < le && s[i] == ' ' && s[i + 1] != ' ';
 }
 
 /* Keeps cuts up to the option block [start, end) and skips those inside it. */
@@ -668,8 +673,8 @@ static char *make_line(const char *prefix, const char *label)
     return buf_detach(&b);
 }
 
-static int ussd_init(struct ussd *u, const char *text, const char *const *options,
-                     size_t noptions, const char *more_label)
+static int ussd_init(struct ussd *u, const char *text, const char *const *options, size_t noptions,
+                     const char *more_label)
 {
     char number[24], *more;
 

@@ -33,10 +33,13 @@ struct flow_sms {
  * makes only the message that holds it UCS-2. Among splits with that many
  * messages, cuts go at a blank line, else a line break, else a sentence end
  * (". " "! " "? "), else a space, and only as a last resort inside a word
- * (never inside a UTF-8 character or before a combining mark); each cut is
+ * (never inside a UTF-8 character; before a combining mark or emoji modifier
+ * only if nothing else gives that many messages); each cut is
  * the latest of its kind in the back half of the message's room, so messages
  * are well filled. Whitespace at cuts is dropped. A block of menu option lines
- * ("1 Label" on consecutive lines) that fits in one message is never split.
+ * ("1 Label", "1. Label" or "1) Label" on consecutive lines) that fits in one
+ * message is never split, and the line just before it (the question) stays
+ * with it when that fits too.
  * Returns 0, or -1 if text is NULL, not valid UTF-8, max_segments is 0 or
  * memory runs out (*out is empty then).
  */

@@ -33,7 +33,7 @@ struct code_entry {
 };
 
 struct name_entry {
-    char *folded; /* owned */
+    char *folded;  /* owned */
     uint32_t city; /* index into cities, or AMBIGUOUS */
     enum name_kind kind;
 };
@@ -52,8 +52,8 @@ static const struct {
     const char *name;
     const char *city;
 } aliases[] = {
-    {"Helsingfors", "Helsinki"}, {"Esbo", "Espoo"},         {"Vanda", "Vantaa"},
-    {"Tammerfors", "Tampere"},   {"Uleåborg", "Oulu"},      {"Björneborg", "Pori"},
+    {"Helsingfors", "Helsinki"}, {"Esbo", "Espoo"},    {"Vanda", "Vantaa"},
+    {"Tammerfors", "Tampere"},   {"Uleåborg", "Oulu"}, {"Björneborg", "Pori"},
 };
 
 /*
@@ -307,12 +307,22 @@ static int check_duplicates(const struct place_table *t, const char *path, char 
         if (strcmp(a->code, b->code) == 0) {
             const struct code_entry *later = a->line > b->line ? a : b;
 
-            err_set(err, "%s:%zu: duplicate postal code %s (first on line %zu)", path,
-                    later->line, later->code, a->line > b->line ? b->line : a->line);
+            err_set(err, "%s:%zu: duplicate postal code %s (first on line %zu)", path, later->line,
+                    later->code, a->line > b->line ? b->line : a->line);
             return -1;
         }
     }
     return 0;
+}
+
+/* Reports the reader's "line N: problem" as "path:N: problem", like the other errors here. */
+static void csv_error(char *err, const char *path, const struct csv_reader *r, const char *cerr)
+{
+    char prefix[32];
+    int plen = snprintf(prefix, sizeof(prefix), "line %zu: ", r->error_line);
+    const char *what = plen > 0 && strncmp(cerr, prefix, (size_t)plen) == 0 ? cerr + plen : cerr;
+
+    err_set(err, "%s:%zu: %s", path, r->error_line, what);
 }
 
 struct place_table *place_table_load_csv(const char *path, char *err)
@@ -366,14 +376,8 @@ struct place_table *place_table_load_csv(const char *path, char *err)
     csv_row_release(&row);
     fclose(fp);
     return t;
-csv_fail: {
-    /* csv says "line N: problem"; report it as "path:N: problem" like the rest. */
-    char prefix[32];
-    int plen = snprintf(prefix, sizeof(prefix), "line %zu: ", r.error_line);
-    const char *what = strncmp(cerr, prefix, (size_t)plen) == 0 ? cerr + plen : cerr;
-
-    err_set(err, "%s:%zu: %s", path, r.error_line, what);
-}
+csv_fail:
+    csv_error(err, path, &r, cerr);
 fail:
     csv_row_release(&row);
     fclose(fp);

@@ -15,8 +15,8 @@
 #define PLACE_CITY_LEN 48 /* bytes of struct place.city, NUL included */
 
 struct place {
-    char postal_code[6];        /* "" when the person gave a city or area name */
-    char city[PLACE_CITY_LEN];  /* municipality, Finnish name, e.g. "Helsinki" */
+    char postal_code[6];       /* "" when the person gave a city or area name */
+    char city[PLACE_CITY_LEN]; /* municipality, Finnish name, e.g. "Helsinki" */
 };
 
 struct place_table;

@@ -162,9 +162,9 @@ static void sms_one_o_tilde_makes_only_its_own_part_ucs2(void **state)
 {
     /* 90, 37 and 99 characters: only the middle one needs UCS-2 (70 units). */
     const char *text = S1 "Meillä on tilaa myös tänä yönä."
-                       "\n\n"
-                       "Tervetuloa, Võ Thi! Sänky on varattu." /* UCS-2 */
-                       "\n\n" S2 "Kysy lisää vastaamalla tähän viestiin.";
+                          "\n\n"
+                          "Tervetuloa, Võ Thi! Sänky on varattu." /* UCS-2 */
+                          "\n\n" S2 "Kysy lisää vastaamalla tähän viestiin.";
     struct flow_sms sms;
 
     (void)state;
@@ -213,22 +213,27 @@ static void sms_uses_fewest_messages_even_with_an_early_blank_line(void **state)
 
 static void sms_keeps_menu_options_together(void **state)
 {
-    /* The latest line break before 160 would fall between options 2 and 3. */
-    const char *text = S1 S2 "\nMitä tarvitset?\n"
-                             "1 Yöpaikka\n"
-                             "2 Ruoka\n"
-                             "3 Kela\n"
-                             "4 Puhu ihmisen kanssa";
-    struct flow_sms sms;
+    /* "1 ", "1. " and "1) " all read as options; %s is where the marks go. */
+    static const char *const marks[][4] = {
+        {"1 ", "2 ", "3 ", "4 "}, {"1. ", "2. ", "3. ", "4. "}, {"1) ", "2) ", "3) ", "4) "}};
 
     (void)state;
-    assert_int_equal(flow_render_sms(text, 1, &sms), 0);
-    check_split("menu", text, 1, &sms);
-    assert_int_equal(sms.n, 2);
-    /* The question stays with its options. */
-    assert_string_equal(sms.parts[1].text,
-                        "Mitä tarvitset?\n1 Yöpaikka\n2 Ruoka\n3 Kela\n4 Puhu ihmisen kanssa");
-    flow_sms_release(&sms);
+    for (size_t i = 0; i < N_ROWS(marks); i++) {
+        char text[512], menu[256];
+        struct flow_sms sms;
+
+        /* The latest line break before 160 would fall between options 2 and 3. */
+        snprintf(menu, sizeof(menu),
+                 "Mitä tarvitset?\n%sYöpaikka\n%sRuoka\n%sKela\n%sPuhu ihmisen kanssa", marks[i][0],
+                 marks[i][1], marks[i][2], marks[i][3]);
+        snprintf(text, sizeof(text), "%s\n%s", S1 S2, menu);
+        assert_int_equal(flow_render_sms(text, 1, &sms), 0);
+        check_split("menu", text, 1, &sms);
+        assert_int_equal(sms.n, 2);
+        /* The question stays with its options. */
+        assert_string_equal(sms.parts[1].text, menu);
+        flow_sms_release(&sms);
+    }
 }
 
 static void sms_menu_too_long_for_its_question_still_stays_whole(void **state)
@@ -387,10 +392,9 @@ static void ussd_short_menu_fits_one_page(void **state)
 }
 
 static const char *const long_menu[] = {
-    "Yöpaikka tänään",         "Ruoka ja vaatteet", "Kela ja toimeentulotuki",
-    "Asunnon haku",            "Velat ja vuokra",   "Terveys ja lääkäri",
-    "Päihteet ja riippuvuus",  "Väkivalta kotona",  "Nuoret alle 25",
-    "Maahanmuuttajat",         "Puhu ihmisen kanssa", "Palaute",
+    "Yöpaikka tänään", "Ruoka ja vaatteet",  "Kela ja toimeentulotuki", "Asunnon haku",
+    "Velat ja vuokra", "Terveys ja lääkäri", "Päihteet ja riippuvuus",  "Väkivalta kotona",
+    "Nuoret alle 25",  "Maahanmuuttajat",    "Puhu ihmisen kanssa",     "Palaute",
 };
 
 static void ussd_long_menu_pages_keep_global_numbers(void **state)

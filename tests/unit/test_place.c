@@ -57,8 +57,9 @@ static const struct lookup_case lookup_cases[] = {
     {"postal code", "00530", "00530", "Helsinki"},
     {"postal code with a space inside", "00 530", "00530", "Helsinki"},
     {"postal code with surrounding spaces", "  33100\n", "33100", "Tampere"},
-    {"postal code after a no-break space", "\xc2\xa0"
-                                           "02100",
+    {"postal code after a no-break space",
+     "\xc2\xa0"
+     "02100",
      "02100", "Espoo"},
     {"Finnish city name", "Helsinki", "", "Helsinki"},
     {"Swedish name of Helsinki", "Helsingfors", "", "Helsinki"},
@@ -109,8 +110,8 @@ static void lookup_finds_codes_cities_and_areas(void **state)
         if (rc != 0)
             fail_msg("%s: '%s' not found", c->why, c->input);
         if (strcmp(p.postal_code, c->postal_code) != 0 || strcmp(p.city, c->city) != 0)
-            fail_msg("%s: '%s' gave '%s' '%s', expected '%s' '%s'", c->why, c->input,
-                     p.postal_code, p.city, c->postal_code, c->city);
+            fail_msg("%s: '%s' gave '%s' '%s', expected '%s' '%s'", c->why, c->input, p.postal_code,
+                     p.city, c->postal_code, c->city);
     }
 }
 
@@ -130,10 +131,18 @@ struct parse_case {
 };
 
 static const struct parse_case parse_cases[] = {
-    {"00530", "00530"},   {"00 530", "00530"},        {" 00530 ", "00530"},
-    {"0 0 5 3 0", "00530"}, {"\t00530\r\n", "00530"}, {"0053", NULL},
-    {"005301", NULL},     {"00-530", NULL},           {"FI-00530", NULL},
-    {"postinumero 00530", NULL}, {"", NULL},          {"abcde", NULL},
+    {"00530", "00530"},
+    {"00 530", "00530"},
+    {" 00530 ", "00530"},
+    {"0 0 5 3 0", "00530"},
+    {"\t00530\r\n", "00530"},
+    {"0053", NULL},
+    {"005301", NULL},
+    {"00-530", NULL},
+    {"FI-00530", NULL},
+    {"postinumero 00530", NULL},
+    {"", NULL},
+    {"abcde", NULL},
     {"００５３０", NULL}, /* full-width digits are not ASCII digits */
 };
 
@@ -192,19 +201,22 @@ struct bad_file_case {
 };
 
 static const struct bad_file_case bad_file_cases[] = {
-    {"unterminated quote", HEADER "00100,Keskusta,Centrum,Helsinki,,\n"
-                                  "00530,\"Kallio,Berghäll,Helsinki,,\n",
+    {"unterminated quote",
+     HEADER "00100,Keskusta,Centrum,Helsinki,,\n"
+            "00530,\"Kallio,Berghäll,Helsinki,,\n",
      "3: unterminated quote"},
-    {"postal code with four digits", HEADER "00100,Keskusta,Centrum,Helsinki,,\n"
-                                            "0053,Kallio,Berghäll,Helsinki,,\n",
+    {"postal code with four digits",
+     HEADER "00100,Keskusta,Centrum,Helsinki,,\n"
+            "0053,Kallio,Berghäll,Helsinki,,\n",
      "3: bad postal code '0053': expected five digits"},
     {"postal code with letters", HEADER "0010A,Keskusta,Centrum,Helsinki,,\n",
      "2: bad postal code '0010A': expected five digits"},
     {"postal code with a space", HEADER "00 100,Keskusta,Centrum,Helsinki,,\n",
      "2: bad postal code '00 100': expected five digits"},
-    {"duplicate postal code", HEADER "00100,Keskusta,Centrum,Helsinki,,\n"
-                                     "00530,Kallio,Berghäll,Helsinki,,\n"
-                                     "00100,Keskusta,Centrum,Helsinki,,\n",
+    {"duplicate postal code",
+     HEADER "00100,Keskusta,Centrum,Helsinki,,\n"
+            "00530,Kallio,Berghäll,Helsinki,,\n"
+            "00100,Keskusta,Centrum,Helsinki,,\n",
      "4: duplicate postal code 00100 (first on line 2)"},
     {"missing column", "postal_code,name_fi,municipality\n00100,Keskusta,Helsinki\n",
      "1: missing column 'name_sv'"},
@@ -254,8 +266,8 @@ int main(void)
         cmocka_unit_test(ambiguous_area_is_not_found),
         cmocka_unit_test(load_reports_bad_files_with_line),
     };
-    int failed = cmocka_run_group_tests_name("real postal codes", real, load_real_table,
-                                             free_table);
+    int failed =
+        cmocka_run_group_tests_name("real postal codes", real, load_real_table, free_table);
 
     return failed + cmocka_run_group_tests_name("small files", files, NULL, NULL);
 }
