@@ -20,7 +20,9 @@
 /*
  * Derives a key for one purpose ("contact-key", "number-encryption", ...)
  * from the 32-byte installation secret with HKDF-SHA256, so that one secret
- * serves every use without one use weakening another. 0 or -1.
+ * serves every use without one use weakening another. The salt is empty
+ * (RFC 5869 then uses HashLen zero bytes) and purpose is the info string.
+ * 0 or -1.
  */
 int crypto_derive_key(const uint8_t secret[CRYPTO_KEY_LEN], const char *purpose,
                       uint8_t out[CRYPTO_KEY_LEN]);
@@ -42,10 +44,19 @@ void crypto_contact_key(const uint8_t key[CRYPTO_KEY_LEN], const char *e164,
 int crypto_seal(const uint8_t key[CRYPTO_KEY_LEN], const void *plain, size_t len, const char *aad,
                 uint8_t **out, size_t *out_len);
 
-/* Opens what crypto_seal made; *plain is owned and NUL-terminated. -1 if tampered or wrong key. */
+/*
+ * Opens what crypto_seal made with the same key and aad; *plain is returned
+ * owned (free with free()) and NUL-terminated, *plain_len excludes the NUL.
+ * -1 if tampered, truncated, or the key or aad differ (nothing is returned).
+ */
 int crypto_open(const uint8_t key[CRYPTO_KEY_LEN], const uint8_t *sealed, size_t len,
                 const char *aad, char **plain, size_t *plain_len);
 
+/*
+ * HMAC-SHA1 (Twilio webhook signatures), HMAC-SHA256 and SHA-256 into out.
+ * These cannot fail on valid input; if libcrypto itself fails (out of
+ * memory), they abort rather than return a MAC that is not one.
+ */
 void crypto_hmac_sha1(const void *key, size_t key_len, const void *msg, size_t len,
                       uint8_t out[20]);
 void crypto_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t len,
@@ -55,12 +66,18 @@ void crypto_sha256(const void *msg, size_t len, uint8_t out[32]);
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void crypto_hex(const uint8_t *in, size_t n, char *out);
 
-/* Standard base64 with padding into out (cap bytes); returns the length, or 0 if it does not fit. */
+/*
+ * Standard base64 with padding into out (cap bytes, NUL-terminated, so cap
+ * must be at least 4 * ceil(n / 3) + 1); returns the length without the NUL,
+ * or 0 if it does not fit (an empty input also gives 0, with out = "").
+ */
 size_t crypto_base64_encode(const uint8_t *in, size_t n, char *out, size_t cap);
 
 /*
- * Decodes base64url without padding (JWT segments; '=' padding tolerated)
- * into out (cap bytes); -1 if malformed or too long.
+ * Decodes base64url without padding (JWT segments; '=' padding tolerated
+ * if it is exactly the padding base64 would add) into out (cap bytes) and
+ * sets *out_len. -1 if malformed (a character outside A-Z a-z 0-9 - _, a
+ * length of 4k+1, non-zero unused bits) or if the result exceeds cap.
  */
 int crypto_base64url_decode(const char *in, size_t n, uint8_t *out, size_t cap, size_t *out_len);
 
