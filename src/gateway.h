@@ -40,7 +40,7 @@ struct gateway_http {
 
 /* An inbound SMS, normalised. */
 struct gateway_inbound {
-    char msg_id[GATEWAY_ID_MAX]; /* the gateway's id: dedupe key with the gateway name */
+    char msg_id[GATEWAY_ID_MAX];   /* the gateway's id: dedupe key with the gateway name */
     char from[GATEWAY_NUMBER_MAX]; /* sender in E.164 with '+': used to reply, stored encrypted */
     char to[GATEWAY_NUMBER_MAX];   /* our number or short code */
     char *text;                    /* owned (free with gateway_inbound_release); valid UTF-8 */
@@ -64,9 +64,9 @@ struct gateway_status {
 
 /* What to send. */
 struct gateway_message {
-    const char *to;   /* E.164 with '+' */
-    const char *from; /* configured sender, may be "" */
-    const char *text; /* UTF-8; the adapter decides the encoding flags its API needs */
+    const char *to;         /* E.164 with '+' */
+    const char *from;       /* configured sender, may be "" */
+    const char *text;       /* UTF-8; the adapter decides the encoding flags its API needs */
     const char *status_url; /* where delivery reports should go, or NULL */
 };
 
@@ -159,8 +159,18 @@ const struct gateway_ops *gateway_find(const char *name);
 
 /* Helpers shared by adapters. */
 
-/* Decodes an x-www-form-urlencoded body into in->params ('+' is space). -1 if malformed. */
+/*
+ * Decodes an x-www-form-urlencoded body (in->body, in->body_len bytes) into
+ * in->params, replacing any already there: '&' separates fields (empty ones
+ * are skipped), '+' is a space, %XX a byte; a field without '=' has the value
+ * "". Returns -1 with err on a malformed %-escape, a NUL byte, invalid UTF-8
+ * or more than GATEWAY_MAX_PARAMS fields (in->params is then empty). The
+ * form gateways' verify and parse functions read in->params, so the caller
+ * decodes a form body with this before calling them.
+ */
 int gateway_parse_form(struct gateway_http *in, char *err);
+
+/* Wipes and frees in->params (they may hold phone numbers); the borrowed views are left alone. */
 void gateway_http_release(struct gateway_http *in);
 
 /* The first value of a form field, or NULL. */
@@ -174,6 +184,64 @@ int gateway_check_query_token(const struct gateway_http *in, const char *token, 
 
 /* Normalises a number to E.164 with '+' (Finnish national numbers get +358). -1 if not a number. */
 int gateway_normalise_number(const char *in, char out[GATEWAY_NUMBER_MAX]);
+
+/*
+ * The decoded value of the first parameter called name in a raw query string
+ * (borrowed; NULL allowed), returned owned (free with free()); NULL if absent,
+ * malformed or out of memory.
+ */
+char *gateway_query_param(const char *query, const char *name);
+
+/*
+ * Encodes npairs name/value pairs, given as pairs[2i] and pairs[2i + 1]
+ * (borrowed), as an application/x-www-form-urlencoded body. Every byte except
+ * the unreserved A-Z a-z 0-9 - . _ ~ is percent-encoded, space as %20 (as
+ * twilio-node does; '+' would decode the same), so UTF-8 text such as "ä"
+ * becomes %C3%A4. A pair whose value is NULL is left out. Returns the body,
+ * owned (free with free()), or NULL if out of memory.
+ */
+char *gateway_form_encode(const char *const *pairs, size_t npairs);
+
+/* base (a configured base URL; one trailing '/' is dropped) + path, owned (free()); NULL on OOM. */
+char *gateway_url(const char *base, const char *path);
+
+/* Appends the header "Name: value" formatted from fmt to req. 0, or -1 if full or out of memory. */
+int gateway_request_add_header(struct gateway_request *req, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * Fills *out (which it first clears) from the fields of an inbound SMS
+ * (borrowed): id and to are copied, from is normalised to E.164 and text
+ * (valid UTF-8, may be "") is duplicated. 0, or -1 with err saying which field
+ * is wrong (never quoting it); *out then owns nothing.
+ */
+int gateway_inbound_fill(struct gateway_inbound *out, const char *id, const char *from,
+                         const char *to, const char *text, char *err);
+
+/* Fills *out for a delivery report; error (NULL allowed) goes through gateway_copy_text. */
+int gateway_status_fill(struct gateway_status *out, const char *id, enum gateway_delivery d,
+                        const char *error, char *err);
+
+/*
+ * Clears *out and classifies a send response by its HTTP status alone: 2xx is
+ * GATEWAY_SEND_OK; 408, 429, 5xx and no status at all (< 100) are
+ * GATEWAY_SEND_RETRY, with retry_after from a Retry-After value in seconds
+ * (NULL allowed; an HTTP-date gives 0, leaving the delay to the outbox's
+ * backoff; capped at one day); everything else is GATEWAY_SEND_FAIL. Sets
+ * out->error to "http <status>" unless the status is 2xx. Adapters then
+ * refine the result from the body.
+ */
+void gateway_send_classify(long http_status, const char *retry_after,
+                           struct gateway_send_result *out);
+
+/*
+ * Copies len bytes of text from a gateway (an error message) into dst (cap >
+ * 0 bytes, always NUL-terminated) for a log line or a database row: control
+ * characters become spaces, invalid UTF-8 becomes '?', runs of 7 or more
+ * digits (with an optional '+') become "[number]" because vendors quote the
+ * recipient's number in their errors, and the result is cut on a code point.
+ */
+void gateway_copy_text(char *dst, size_t cap, const char *src, size_t len);
 
 void gateway_inbound_release(struct gateway_inbound *in);
 void gateway_request_release(struct gateway_request *req);
