@@ -13,16 +13,25 @@
 #include <unistd.h>
 
 #include "batch.h"
+#include "crypto.h"
 #include "db.h"
 #include "diag.h"
 #include "err.h"
 #include "exitcode.h"
 #include "flow.h"
 #include "flow_watch.h"
+#include "http_client.h"
 #include "http_server.h"
 #include "log.h"
 #include "metrics.h"
+#include "outbox.h"
+#include "place.h"
 #include "secret.h"
+#include "session.h"
+#include "sms_channel.h"
+
+#define MAINTENANCE_EVERY 60 /* seconds between purges */
+#define PURGE_CHUNK 500      /* rows per purge statement: bounded work per loop turn */
 
 struct app {
     const struct config *cfg;
@@ -36,6 +45,13 @@ struct app {
     time_t started;
     struct flow_set *flows; /* in service; replaced whole on reload */
     struct flow_watch *watch;
+    struct place_table *places;
+    struct session_store *sessions;
+    struct http_client *http_client;
+    struct outbox *outbox;
+    struct sms_channel *sms;
+    struct event *maintenance;
+    uint8_t contact_key[CRYPTO_KEY_LEN], number_key[CRYPTO_KEY_LEN];
     size_t flow_reload_errors; /* problems in the last failed reload, 0 after a
                                   good one */
     uint8_t secret[SECRET_LEN];
@@ -130,7 +146,8 @@ static double seconds_since(const struct timespec *t0)
 static void drain_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct app *a = arg;
-    size_t busy = http_server_in_flight(a->http) + batch_pending(a->batch);
+    size_t busy = http_server_in_flight(a->http) + batch_pending(a->batch) +
+                  (a->outbox != NULL ? outbox_in_flight(a->outbox) : 0);
     double waited = seconds_since(&a->stop_requested);
 
     (void)fd;
@@ -155,6 +172,8 @@ static void stop_cb(evutil_socket_t sig, short what, void *arg)
              http_server_in_flight(a->http));
     clock_gettime(CLOCK_MONOTONIC, &a->stop_requested);
     http_server_stop_accepting(a->http);
+    if (a->outbox != NULL)
+        outbox_stop(a->outbox); /* sends in flight finish; no new ones start */
     event_add(a->drain, &tick);
     drain_cb(-1, 0, a);
 }
@@ -206,6 +225,28 @@ static void reload_flows(struct app *a, const char *why)
     diag_release(&d);
 }
 
+/* Purges expired sessions, old dedupe records and abuse counters, in bounded chunks. */
+static void maintenance_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct app *a = arg;
+    long long now = (long long)time(NULL);
+    char err[ERR_LEN];
+    int n;
+
+    (void)fd;
+    (void)what;
+    if ((n = session_purge_expired(a->sessions, now, PURGE_CHUNK, err)) < 0)
+        log_error("maintenance.sessions", "problem=\"%s\"", err);
+    else if (n > 0)
+        log_debug("maintenance.sessions", "purged=%d", n);
+    if (sms_channel_purge_seen(a->sms, now, PURGE_CHUNK) < 0)
+        log_error("maintenance.dedupe", "problem=\"purge failed\"");
+    char sql[128];
+    snprintf(sql, sizeof(sql), "DELETE FROM send_counts WHERE hour < %lld", now / 3600 - 48);
+    if (db_exec(a->db, sql, "purge send counts", err) != 0)
+        log_error("maintenance.send_counts", "problem=\"%s\"", err);
+}
+
 static void hup_cb(evutil_socket_t sig, short what, void *arg)
 {
     (void)sig;
@@ -253,6 +294,10 @@ static int start(struct app *a, char *err)
         err_set(err, "out of memory");
         return EXIT_FAILURE;
     }
+    if ((a->http = http_server_new(a->base, &cfg->limits, a->metrics, err)) == NULL ||
+        http_server_route(a->http, "healthz", "/healthz", HTTP_GET, healthz, a) != 0 ||
+        http_server_route(a->http, "metrics", "/metrics", HTTP_GET, metrics_page, a) != 0)
+        return EXIT_FAILURE;
     struct flow_check_options opt = flow_options(cfg);
     struct diag d = {0};
     a->flows = flow_set_load_dir(cfg->flows, &opt, &d);
@@ -262,15 +307,52 @@ static int start(struct app *a, char *err)
         err_set(err, "the flows in '%s' have errors (run katto check)", cfg->flows);
         return EXIT_DATAERR;
     }
+    if (crypto_derive_key(a->secret, "contact-key", a->contact_key) != 0 ||
+        crypto_derive_key(a->secret, "number-encryption", a->number_key) != 0) {
+        err_set(err, "cannot derive keys from the secret");
+        return EXIT_FAILURE;
+    }
+    if ((a->places = place_table_load_csv(cfg->postal_codes, err)) == NULL)
+        log_warn("places.not_loaded",
+                 "problem=\"%s\" effect=\"postal codes are checked for form "
+                 "only\"",
+                 err);
+    if ((a->sessions = session_store_new(a->db, err)) == NULL)
+        return EXIT_FAILURE;
+    if ((a->http_client = http_client_new(a->base, cfg->outbox.max_parallel, err)) == NULL)
+        return EXIT_FAILURE;
+    if ((a->outbox = outbox_new(a->base, a->db, a->batch, a->http_client, a->metrics, cfg,
+                                a->number_key, err)) == NULL)
+        return EXIT_FAILURE;
+    if (gateway_find(cfg->default_gateway) == NULL ||
+        !gateway_find(cfg->default_gateway)->configured(cfg))
+        log_warn("config.default_gateway",
+                 "gateway=%s problem=\"not configured: notifications cannot be sent\"",
+                 cfg->default_gateway);
+    struct sms_channel_deps deps = {
+        .cfg = cfg,
+        .db = a->db,
+        .batch = a->batch,
+        .outbox = a->outbox,
+        .sessions = a->sessions,
+        .flows = &a->flows,
+        .places = a->places,
+        .metrics = a->metrics,
+        .contact_key = a->contact_key,
+    };
+    if ((a->sms = sms_channel_new(&deps, a->http, err)) == NULL)
+        return EXIT_FAILURE;
+    struct timeval every = {MAINTENANCE_EVERY, 0};
+    if ((a->maintenance = event_new(a->base, -1, EV_PERSIST, maintenance_cb, a)) == NULL ||
+        event_add(a->maintenance, &every) != 0) {
+        err_set(err, "out of memory");
+        return EXIT_FAILURE;
+    }
     if ((a->watch = flow_watch_new(a->base, cfg->flows, flows_changed, a, err)) == NULL)
         log_warn("flows.not_watched", "problem=\"%s\" reload=sighup", err);
     if (cfg->privacy_url[0] == '\0')
         log_warn("config.privacy_url",
                  "problem=\"privacy_url is not set: the privacy notice has no link\"");
-    if ((a->http = http_server_new(a->base, &cfg->limits, a->metrics, err)) == NULL ||
-        http_server_route(a->http, "healthz", "/healthz", HTTP_GET, healthz, a) != 0 ||
-        http_server_route(a->http, "metrics", "/metrics", HTTP_GET, metrics_page, a) != 0)
-        return EXIT_FAILURE;
     a->sigterm = evsignal_new(a->base, SIGTERM, stop_cb, a);
     a->sigint = evsignal_new(a->base, SIGINT, stop_cb, a);
     a->sighup = evsignal_new(a->base, SIGHUP, hup_cb, a);
@@ -292,10 +374,19 @@ static int start(struct app *a, char *err)
 
 static void stop(struct app *a)
 {
-    /* Order matters: handlers answered, then pending commits, then the loop's
-     * objects. */
+    /* Order matters: handlers answered; sends cancelled while the outbox can still record
+     * them; pending commits; then the loop's objects. */
     http_server_free(a->http);
+    if (a->outbox != NULL)
+        outbox_stop(a->outbox);
+    http_client_free(a->http_client);
     batch_free(a->batch);
+    sms_channel_free(a->sms);
+    outbox_free(a->outbox);
+    session_store_free(a->sessions);
+    place_table_free(a->places);
+    if (a->maintenance)
+        event_free(a->maintenance);
     flow_watch_free(a->watch);
     flow_set_unref(a->flows);
     if (a->sigterm)
@@ -311,6 +402,8 @@ static void stop(struct app *a)
         event_base_free(a->base);
     db_close(a->db);
     explicit_bzero(a->secret, sizeof(a->secret));
+    explicit_bzero(a->contact_key, sizeof(a->contact_key));
+    explicit_bzero(a->number_key, sizeof(a->number_key));
 }
 
 int app_serve(const struct config *cfg)

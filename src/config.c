@@ -94,6 +94,7 @@ static const struct config_key keys[] = {
     INT("outbox.rate", outbox.rate, "10", 1, 1000),
     INT("outbox.max_age", outbox.max_age, "86400", 60, 7 * 86400),
     INT("outbox.timeout", outbox.timeout, "15", 1, 120),
+    INT("outbox.retry_base", outbox.retry_base, "2", 1, 600),
     INT("abuse.per_number_hour", abuse.per_number_hour, "30", 1, 100000),
     INT("abuse.per_number_day", abuse.per_number_day, "100", 1, 1000000),
     INT("abuse.global_day", abuse.global_day, "20000", 1, 100000000),

@@ -68,6 +68,7 @@ struct config_outbox {
     long rate;         /* sends per second per gateway */
     long max_age;      /* seconds after which an unsent message is marked failed */
     long timeout;      /* seconds for one send request */
+    long retry_base;   /* seconds before the first retry; doubles each time, up to 15 min */
 };
 
 struct config_abuse {

@@ -285,7 +285,10 @@ int gateway_normalise_number(const char *in, char out[GATEWAY_NUMBER_MAX])
         return -1;
     if ((prefix[0] != '\0' ? prefix[0] : d[0]) == '0')
         return -1; /* no country code starts with 0 */
-    snprintf(out, GATEWAY_NUMBER_MAX, "+%s%s", prefix, d);
+    /* total <= 15 digits, so '+', the digits and the NUL fit GATEWAY_NUMBER_MAX. */
+    out[0] = '+';
+    memcpy(out + 1, prefix, strlen(prefix));
+    memcpy(out + 1 + strlen(prefix), d, strlen(d) + 1);
     return 0;
 }
 

@@ -1,0 +1,481 @@
+/* sms_channel.c: inbound SMS and delivery-report webhooks (see sms_channel.h). */
+#include "sms_channel.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "err.h"
+#include "flow_engine.h"
+#include "flow_render.h"
+#include "gateway.h"
+#include "log.h"
+#include "utf8.h"
+
+struct sms_channel {
+    struct sms_channel_deps d;
+    uint8_t contact_key[CRYPTO_KEY_LEN];
+    sqlite3_stmt *seen_insert, *seen_reply, *seen_set_reply, *seen_purge, *opted_out, *opt_out,
+        *opt_in;
+    /* One route context per gateway route, so a handler knows its gateway. */
+    struct route {
+        struct sms_channel *ch;
+        const struct gateway_ops *ops;
+    } routes[16];
+    size_t nroutes;
+};
+
+/* One webhook, from parsing to its answer. */
+struct job {
+    struct sms_channel *ch;
+    struct http_exchange *ex;
+    const struct gateway_ops *ops;
+    struct gateway_inbound in;
+    struct gateway_status status;
+    bool is_status;
+    char contact[CRYPTO_CONTACT_KEY_HEX];
+    char number[GATEWAY_NUMBER_MAX];
+    struct flow_set *flows; /* a reference held until the job is done */
+    bool duplicate;
+    char *inline_text; /* reply to put in the webhook's answer (46elks), owned */
+};
+
+static long long now_s(void)
+{
+    return (long long)time(NULL);
+}
+
+static int done(sqlite3_stmt *st, int rc)
+{
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+static void count(struct sms_channel *ch, const struct gateway_ops *ops, const char *result)
+{
+    char labels[96];
+
+    snprintf(labels, sizeof(labels), "gateway=\"%s\",result=\"%s\"", ops->name, result);
+    metrics_add(ch->d.metrics, "katto_inbound_total", labels, 1);
+}
+
+static void job_free(struct job *j)
+{
+    if (j == NULL)
+        return;
+    gateway_inbound_release(&j->in);
+    flow_set_unref(j->flows);
+    free(j->inline_text);
+    explicit_bzero(j->number, sizeof(j->number));
+    free(j);
+}
+
+static int exec1(sqlite3_stmt *st, const char *what, sqlite3 *db, char *err)
+{
+    int rc = sqlite3_step(st);
+
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        err_set(err, "%s: %s", what, sqlite3_errmsg(db));
+    return done(st, rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1);
+}
+
+static int apply_effects(struct job *j, const struct flow_reply *r, long long now, bool *erased,
+                         char *err)
+{
+    struct sms_channel *ch = j->ch;
+
+    for (size_t i = 0; i < r->neffects; i++) {
+        switch (r->effects[i].kind) {
+        case FLOW_EFFECT_OPT_OUT:
+            sqlite3_bind_text(ch->opt_out, 1, j->contact, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(ch->opt_out, 2, now);
+            if (exec1(ch->opt_out, "opt out", ch->d.db, err) != 0)
+                return -1;
+            break;
+        case FLOW_EFFECT_OPT_IN:
+            sqlite3_bind_text(ch->opt_in, 1, j->contact, -1, SQLITE_STATIC);
+            if (exec1(ch->opt_in, "opt in", ch->d.db, err) != 0)
+                return -1;
+            break;
+        case FLOW_EFFECT_ERASE:
+            /* Everything tied to this number goes; the confirmation is queued after. */
+            sqlite3_bind_text(ch->opt_in, 1, j->contact, -1, SQLITE_STATIC);
+            if (exec1(ch->opt_in, "erase opt-out", ch->d.db, err) != 0 ||
+                session_delete(ch->d.sessions, j->contact, err) != 0 ||
+                outbox_erase_contact(ch->d.outbox, j->contact, err) != 0)
+                return -1;
+            *erased = true;
+            break;
+        default: break;
+        }
+    }
+    return 0;
+}
+
+/* Queues the reply as SMS parts; the first may go inline in the webhook answer. */
+static int queue_reply(struct job *j, const char *text, long long now, char *err)
+{
+    struct sms_channel *ch = j->ch;
+    const struct config *cfg = ch->d.cfg;
+    bool inline_ok = j->ops == &gateway_46elks && cfg->gateways.elks.inline_reply;
+    struct flow_sms sms;
+    int rc = 0;
+
+    if (flow_render_sms(text, (size_t)cfg->sms.max_segments, &sms) != 0) {
+        err_set(err, "cannot render the reply");
+        return -1;
+    }
+    for (size_t i = 0; i < sms.n && rc == 0; i++) {
+        struct outbox_message m = {
+            .gateway = j->ops->name,
+            .contact_key = j->contact,
+            .to = j->number,
+            .body = sms.parts[i].text,
+            .info = &sms.parts[i].info,
+            .inline_sent = inline_ok && i == 0,
+        };
+        long long id;
+        int allowed = outbox_allow(ch->d.outbox, j->contact, now, err);
+
+        if (allowed < 0) {
+            rc = -1;
+        } else if (allowed > 0) {
+            rc = outbox_enqueue(ch->d.outbox, &m, now, &id, err);
+            if (rc == 0 && m.inline_sent) {
+                j->inline_text = strdup(m.body);
+                sqlite3_bind_int64(ch->seen_set_reply, 1, id);
+                sqlite3_bind_text(ch->seen_set_reply, 2, j->ops->name, -1, SQLITE_STATIC);
+                sqlite3_bind_text(ch->seen_set_reply, 3, j->in.msg_id, -1, SQLITE_STATIC);
+                rc = exec1(ch->seen_set_reply, "record inline reply", ch->d.db, err);
+            }
+        }
+    }
+    flow_sms_release(&sms);
+    return rc;
+}
+
+/* Batch work for an inbound message: everything in one transaction. */
+static int handle_inbound(sqlite3 *db, void *arg, char *err)
+{
+    struct job *j = arg;
+    struct sms_channel *ch = j->ch;
+    const struct config *cfg = ch->d.cfg;
+    long long now = now_s();
+    struct flow_session s;
+    struct flow_reply r;
+    bool opted_out, erased = false;
+    int rc;
+
+    sqlite3_bind_text(ch->seen_insert, 1, j->ops->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(ch->seen_insert, 2, j->in.msg_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(ch->seen_insert, 3, now);
+    rc = sqlite3_step(ch->seen_insert);
+    done(ch->seen_insert, 0);
+    if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+        /* A retry of a message already answered: same answer, no second reply. */
+        j->duplicate = true;
+        sqlite3_bind_text(ch->seen_reply, 1, j->ops->name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ch->seen_reply, 2, j->in.msg_id, -1, SQLITE_STATIC);
+        if (sqlite3_step(ch->seen_reply) == SQLITE_ROW &&
+            sqlite3_column_type(ch->seen_reply, 0) != SQLITE_NULL)
+            j->inline_text =
+                outbox_inline_body(ch->d.outbox, sqlite3_column_int64(ch->seen_reply, 0));
+        done(ch->seen_reply, 0);
+        return 0;
+    }
+    if (rc != SQLITE_DONE) {
+        err_set(err, "dedupe: %s", sqlite3_errmsg(db));
+        return -1;
+    }
+    sqlite3_bind_text(ch->opted_out, 1, j->contact, -1, SQLITE_STATIC);
+    opted_out = sqlite3_step(ch->opted_out) == SQLITE_ROW;
+    done(ch->opted_out, 0);
+    if (session_load(ch->d.sessions, j->contact, now, &s, err) != 0)
+        return -1;
+
+    struct flow_env env = {
+        .flows = j->flows,
+        .places = ch->d.places,
+        .now = now,
+        .channel = FLOW_CHANNEL_SMS,
+        .ussd_budget = (size_t)cfg->ussd.screen_budget,
+        .session_timeout = cfg->sms.session_timeout,
+        .privacy_url = cfg->privacy_url,
+    };
+    struct flow_input input = {.text = j->in.text, .opted_out = opted_out};
+
+    if (flow_engine_step(&env, &s, &input, &r) != 0) {
+        err_set(err, "the flow engine could not answer");
+        return -1;
+    }
+    rc = apply_effects(j, &r, now, &erased, err);
+    if (rc == 0 && !erased)
+        rc = session_save(ch->d.sessions, j->contact, &s, now, now + cfg->sms.session_timeout, err);
+    if (rc == 0 && r.text != NULL && r.text[0] != '\0')
+        rc = queue_reply(j, r.text, now, err);
+    flow_reply_release(&r);
+    return rc;
+}
+
+static int handle_status(sqlite3 *db, void *arg, char *err)
+{
+    struct job *j = arg;
+
+    (void)db;
+    return outbox_report(j->ch->d.outbox, j->ops->name, &j->status, now_s(), err);
+}
+
+static void finished(int status, void *arg)
+{
+    struct job *j = arg;
+    struct gateway ack_gw = {.ops = j->ops, .cfg = j->ch->d.cfg};
+    struct gateway_ack ack = {0};
+
+    if (status != 0) {
+        /* Not committed: the gateway retries later, and dedupe makes that safe. */
+        count(j->ch, j->ops, "unavailable");
+        http_exchange_error(j->ex, 503, "try again later");
+        job_free(j);
+        return;
+    }
+    if (j->is_status) {
+        count(j->ch, j->ops, "status");
+        http_exchange_reply(j->ex, 204, NULL, NULL, 0);
+    } else {
+        count(j->ch, j->ops, j->duplicate ? "duplicate" : "accepted");
+        j->ops->ack_inbound(&ack_gw, j->inline_text, &ack);
+        http_exchange_reply(j->ex, ack.status, ack.content_type, ack.body,
+                            ack.body != NULL ? strlen(ack.body) : 0);
+        gateway_ack_release(&ack);
+        if (!j->duplicate)
+            outbox_kick(j->ch->d.outbox);
+    }
+    job_free(j);
+}
+
+static const char *header_of(const void *ctx, const char *name)
+{
+    return http_exchange_header((const struct http_exchange *)ctx, name);
+}
+
+static bool content_type_is(const char *ct, const char *want)
+{
+    size_t n = strlen(want);
+
+    return ct != NULL && strncasecmp(ct, want, n) == 0 && (ct[n] == '\0' || ct[n] == ';');
+}
+
+/* Common front of both webhooks: content type, signature, parsing. NULL if answered already. */
+static struct job *accept_webhook(struct route *rt, struct http_exchange *ex, bool is_status,
+                                  struct gateway_http *in, char *url, size_t urlcap)
+{
+    struct sms_channel *ch = rt->ch;
+    const struct gateway_ops *ops = rt->ops;
+    const char *host = http_exchange_header(ex, "Host");
+    const char *uri = evhttp_request_get_uri(http_exchange_request(ex));
+    const char *ct = http_exchange_header(ex, "Content-Type");
+    bool json = ops == &gateway_gatewayapi;
+    char err[ERR_LEN];
+    struct job *j;
+
+    /* Signatures cover the URL the gateway called: behind a proxy that is public_url. */
+    if (ch->d.cfg->public_url[0] != '\0')
+        snprintf(url, urlcap, "%s%s", ch->d.cfg->public_url, uri);
+    else
+        snprintf(url, urlcap, "http://%s%s", host != NULL ? host : "localhost", uri);
+    memset(in, 0, sizeof(*in));
+    in->public_url = url;
+    in->query = http_exchange_query(ex);
+    in->content_type = ct;
+    in->header = header_of;
+    in->header_ctx = ex;
+    if ((in->body = http_exchange_body(ex, &in->body_len)) == NULL) {
+        http_exchange_error(ex, 503, "out of memory");
+        return NULL;
+    }
+    if (!content_type_is(ct, json ? "application/json" : "application/x-www-form-urlencoded")) {
+        count(ch, ops, "malformed");
+        http_exchange_error(ex, 415,
+                            json ? "expected application/json"
+                                 : "expected application/x-www-form-urlencoded");
+        return NULL;
+    }
+    if (!json && gateway_parse_form(in, err) != 0) {
+        count(ch, ops, "malformed");
+        log_warn("sms.malformed", "gateway=%s problem=\"%s\"", ops->name, err);
+        http_exchange_error(ex, 400, "malformed form body");
+        return NULL;
+    }
+    if (ops->verify(&(struct gateway){.ops = ops, .cfg = ch->d.cfg}, in, err) != 0) {
+        count(ch, ops, "bad_signature");
+        log_warn("sms.bad_signature", "gateway=%s problem=\"%s\"", ops->name, err);
+        http_exchange_error(ex, 403, "forbidden");
+        return NULL;
+    }
+    if ((j = calloc(1, sizeof(*j))) == NULL) {
+        http_exchange_error(ex, 503, "out of memory");
+        return NULL;
+    }
+    j->ch = ch;
+    j->ex = ex;
+    j->ops = ops;
+    j->is_status = is_status;
+    return j;
+}
+
+static void sms_webhook(struct http_exchange *ex, void *arg)
+{
+    struct route *rt = arg;
+    struct sms_channel *ch = rt->ch;
+    struct gateway_http in;
+    char url[2048], err[ERR_LEN];
+    struct job *j = accept_webhook(rt, ex, false, &in, url, sizeof(url));
+
+    if (j == NULL)
+        goto out;
+    err[0] = '\0';
+    if (rt->ops->parse_inbound(&in, &j->in, err) != 0) {
+        if (err[0] == '\0')
+            err_set(err, "malformed message");
+    } else if (gateway_normalise_number(j->in.from, j->number) != 0) {
+        err_set(err, "sender is not a phone number");
+    }
+    if (err[0] != '\0') {
+        count(ch, rt->ops, "malformed");
+        log_warn("sms.malformed", "gateway=%s problem=\"%s\"", rt->ops->name, err);
+        http_exchange_error(ex, 400, err);
+        job_free(j);
+        goto out;
+    }
+    crypto_contact_key(ch->contact_key, j->number, j->contact);
+    j->flows = *ch->d.flows;
+    flow_set_ref(j->flows);
+    if (batch_submit(ch->d.batch, handle_inbound, finished, j) != 0) {
+        http_exchange_error(ex, 503, "try again later");
+        job_free(j);
+    }
+out:
+    gateway_http_release(&in);
+}
+
+static void status_webhook(struct http_exchange *ex, void *arg)
+{
+    struct route *rt = arg;
+    struct sms_channel *ch = rt->ch;
+    struct gateway_http in;
+    char url[2048], err[ERR_LEN];
+    struct job *j = accept_webhook(rt, ex, true, &in, url, sizeof(url));
+
+    if (j == NULL)
+        goto out;
+    if (rt->ops->parse_status(&in, &j->status, err) != 0) {
+        count(ch, rt->ops, "malformed");
+        http_exchange_error(ex, 400, err);
+        job_free(j);
+        goto out;
+    }
+    if (batch_submit(ch->d.batch, handle_status, finished, j) != 0) {
+        http_exchange_error(ex, 503, "try again later");
+        job_free(j);
+    }
+out:
+    gateway_http_release(&in);
+}
+
+static int prepare(struct sms_channel *ch, const char *sql, sqlite3_stmt **st, char *err)
+{
+    if (sqlite3_prepare_v3(ch->d.db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK) {
+        err_set(err, "sms: prepare: %s", sqlite3_errmsg(ch->d.db));
+        return -1;
+    }
+    return 0;
+}
+
+struct sms_channel *sms_channel_new(const struct sms_channel_deps *deps, struct http_server *http,
+                                    char *err)
+{
+    struct sms_channel *ch = calloc(1, sizeof(*ch));
+
+    if (ch == NULL) {
+        err_set(err, "out of memory");
+        return NULL;
+    }
+    ch->d = *deps;
+    memcpy(ch->contact_key, deps->contact_key, CRYPTO_KEY_LEN);
+    if (prepare(ch, "INSERT INTO inbound_seen (gateway, msg_id, seen_at) VALUES (?1, ?2, ?3)",
+                &ch->seen_insert, err) ||
+        prepare(ch, "SELECT reply_id FROM inbound_seen WHERE gateway = ?1 AND msg_id = ?2",
+                &ch->seen_reply, err) ||
+        prepare(ch, "UPDATE inbound_seen SET reply_id = ?1 WHERE gateway = ?2 AND msg_id = ?3",
+                &ch->seen_set_reply, err) ||
+        prepare(ch,
+                "DELETE FROM inbound_seen WHERE (gateway, msg_id) IN (SELECT gateway, msg_id "
+                "FROM inbound_seen WHERE seen_at < ?1 LIMIT ?2)",
+                &ch->seen_purge, err) ||
+        prepare(ch, "SELECT 1 FROM opt_outs WHERE contact_key = ?1", &ch->opted_out, err) ||
+        prepare(ch,
+                "INSERT INTO opt_outs (contact_key, at) VALUES (?1, ?2) "
+                "ON CONFLICT (contact_key) DO UPDATE SET at = excluded.at",
+                &ch->opt_out, err) ||
+        prepare(ch, "DELETE FROM opt_outs WHERE contact_key = ?1", &ch->opt_in, err)) {
+        sms_channel_free(ch);
+        return NULL;
+    }
+    metrics_declare(deps->metrics, "katto_inbound_total", "counter",
+                    "Inbound webhooks by gateway and result (accepted, duplicate, status, "
+                    "bad_signature, malformed, unavailable).");
+    for (size_t i = 0; gateway_all[i] != NULL; i++) {
+        const struct gateway_ops *ops = gateway_all[i];
+        struct route *rt;
+
+        if (ops->sms_path == NULL || !ops->configured(deps->cfg))
+            continue;
+        if (!ops->can_verify(deps->cfg))
+            log_warn("sms.unauthenticated",
+                     "gateway=%s problem=\"no webhook secret or token configured: anyone can post "
+                     "messages to this route\"",
+                     ops->name);
+        rt = &ch->routes[ch->nroutes++];
+        rt->ch = ch;
+        rt->ops = ops;
+        if (http_server_route(http, ops->name, ops->sms_path, HTTP_POST, sms_webhook, rt) != 0 ||
+            (ops->status_path != NULL && http_server_route(http, ops->name, ops->status_path,
+                                                           HTTP_POST, status_webhook, rt) != 0)) {
+            err_set(err, "out of memory");
+            sms_channel_free(ch);
+            return NULL;
+        }
+        log_info("sms.gateway", "gateway=%s route=%s eu=%s", ops->name, ops->sms_path,
+                 ops->eu ? "yes" : "no");
+    }
+    return ch;
+}
+
+void sms_channel_free(struct sms_channel *ch)
+{
+    if (ch == NULL)
+        return;
+    sqlite3_finalize(ch->seen_insert);
+    sqlite3_finalize(ch->seen_reply);
+    sqlite3_finalize(ch->seen_set_reply);
+    sqlite3_finalize(ch->seen_purge);
+    sqlite3_finalize(ch->opted_out);
+    sqlite3_finalize(ch->opt_out);
+    sqlite3_finalize(ch->opt_in);
+    explicit_bzero(ch->contact_key, sizeof(ch->contact_key));
+    free(ch);
+}
+
+int sms_channel_purge_seen(struct sms_channel *ch, long long now, int limit)
+{
+    int rc;
+
+    sqlite3_bind_int64(ch->seen_purge, 1, now - ch->d.cfg->dedupe_hours * 3600);
+    sqlite3_bind_int(ch->seen_purge, 2, limit);
+    rc = sqlite3_step(ch->seen_purge);
+    done(ch->seen_purge, 0);
+    return rc == SQLITE_DONE ? sqlite3_changes(ch->d.db) : -1;
+}
