@@ -411,3 +411,399 @@ bool testlib_socket_closed(int fd, int timeout_ms)
         /* Data (an error reply) may precede the close: keep reading. */
     }
 }
+
+/*
+ * Gateway emulator (see testlib.h). Its headers are included here, with the
+ * code that needs them.
+ */
+#include <cjson/cJSON.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+static const char *emu_bin(void)
+{
+    const char *s = getenv("KATTO_TEST_EMU");
+
+    return s != NULL ? s : "gateway_emu";
+}
+
+static bool emu_port_ready(void *arg)
+{
+    struct testlib_emu *e = arg;
+    char *text = testlib_read_file(e->port_file, NULL);
+    int status;
+
+    if (text != NULL) {
+        e->port = (int)strtol(text, NULL, 10);
+        free(text);
+        return e->port > 0;
+    }
+    if (waitpid(e->pid, &status, WNOHANG) == e->pid) {
+        untrack_child(e->pid);
+        e->pid = -1;
+        return true;
+    }
+    return false;
+}
+
+static void emu_print_log(const struct testlib_emu *e)
+{
+    char *log = testlib_read_file(e->log_path, NULL);
+
+    fprintf(stderr, "---- gateway_emu log ----\n%s-------------------------\n",
+            log ? log : "(none)");
+    free(log);
+}
+
+static int emu_spawn(struct testlib_emu *e, int port, const char *const *extra_args)
+{
+    static const char *const defaults[] = {
+        "--twilio-sid",  TESTLIB_EMU_TWILIO_SID,  "--twilio-token", TESTLIB_EMU_TWILIO_TOKEN,
+        "--elks-user",   TESTLIB_EMU_ELKS_USER,   "--elks-pass",    TESTLIB_EMU_ELKS_PASS,
+        "--gwapi-token", TESTLIB_EMU_GWAPI_TOKEN, "--gwapi-secret", TESTLIB_EMU_GWAPI_SECRET,
+        "--at-key",      TESTLIB_EMU_AT_KEY,      "--at-user",      TESTLIB_EMU_AT_USER};
+    size_t ndef = sizeof(defaults) / sizeof(defaults[0]), nextra = 0, n = 0;
+    const char **argv;
+    char port_text[16];
+    pid_t pid;
+
+    while (extra_args != NULL && extra_args[nextra] != NULL)
+        nextra++;
+    if ((argv = calloc(6 + ndef + nextra, sizeof(*argv))) == NULL)
+        die("calloc");
+    snprintf(port_text, sizeof(port_text), "%d", port);
+    argv[n++] = "gateway_emu";
+    argv[n++] = "--port-file";
+    argv[n++] = e->port_file;
+    argv[n++] = "--port";
+    argv[n++] = port_text;
+    for (size_t i = 0; i < ndef; i++)
+        argv[n++] = defaults[i];
+    for (size_t i = 0; i < nextra; i++)
+        argv[n++] = extra_args[i];
+    argv[n] = NULL;
+    unlink(e->port_file);
+    fflush(NULL);
+    if ((pid = fork()) < 0)
+        die("fork");
+    if (pid == 0) {
+        int fd = open(e->log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+
+        if (fd < 0 || dup2(fd, 2) < 0 || dup2(fd, 1) < 0)
+            _exit(127);
+        execv(emu_bin(), (char *const *)argv);
+        _exit(127);
+    }
+    free(argv);
+    e->pid = pid;
+    e->port = 0;
+    track_child(pid);
+    if (!testlib_wait_for(emu_port_ready, e, 15000) || e->pid < 0) {
+        emu_print_log(e);
+        if (e->pid > 0) {
+            kill(e->pid, SIGKILL);
+            waitpid(e->pid, NULL, 0);
+            untrack_child(e->pid);
+            e->pid = -1;
+        }
+        return -1;
+    }
+    snprintf(e->base_url, sizeof(e->base_url), "http://127.0.0.1:%d", e->port);
+    return 0;
+}
+
+int testlib_emu_start(struct testlib_emu *e, int port, const char *const *extra_args)
+{
+    memset(e, 0, sizeof(*e));
+    e->pid = -1;
+    e->dir = testlib_tmpdir();
+    e->port_file = path_in(e->dir, "port");
+    e->log_path = path_in(e->dir, "gateway_emu.log");
+    return emu_spawn(e, port, extra_args);
+}
+
+int testlib_emu_restart(struct testlib_emu *e, const char *const *extra_args)
+{
+    if (e->pid > 0)
+        testlib_emu_stop(e);
+    return emu_spawn(e, e->port, extra_args);
+}
+
+static bool emu_log_has_sanitizer_report(const struct testlib_emu *e)
+{
+    char *log = testlib_read_file(e->log_path, NULL);
+    bool found = log != NULL &&
+                 (strstr(log, "AddressSanitizer") != NULL || strstr(log, "LeakSanitizer") != NULL ||
+                  strstr(log, "runtime error:") != NULL);
+
+    free(log);
+    return found;
+}
+
+int testlib_emu_stop(struct testlib_emu *e)
+{
+    int status;
+
+    if (e->pid <= 0)
+        return -1;
+    kill(e->pid, SIGTERM);
+    for (int waited = 0; waited <= 10000; waited += 10) {
+        if (waitpid(e->pid, &status, WNOHANG) == e->pid) {
+            untrack_child(e->pid);
+            e->pid = -1;
+            if (WIFEXITED(status) && !emu_log_has_sanitizer_report(e))
+                return WEXITSTATUS(status);
+            emu_print_log(e);
+            return -1;
+        }
+        nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+    }
+    emu_print_log(e);
+    kill(e->pid, SIGKILL);
+    waitpid(e->pid, NULL, 0);
+    untrack_child(e->pid);
+    e->pid = -1;
+    return -1;
+}
+
+void testlib_emu_release(struct testlib_emu *e)
+{
+    if (e->pid > 0) {
+        kill(e->pid, SIGKILL);
+        waitpid(e->pid, NULL, 0);
+        untrack_child(e->pid);
+    }
+    testlib_rmrf(e->dir);
+    free(e->dir);
+    free(e->port_file);
+    free(e->log_path);
+    memset(e, 0, sizeof(*e));
+}
+
+/* Sends a control request; returns the status or -1, and the body if wanted (malloc'd). */
+static long emu_control(const struct testlib_emu *e, const char *method, const char *path,
+                        const char *json, char **body)
+{
+    static const char *const headers[] = {"Content-Type: application/json", NULL};
+    struct testlib_response r;
+    char *url;
+    long status = -1;
+
+    if (asprintf(&url, "%s%s", e->base_url, path) < 0)
+        die("asprintf");
+    if (testlib_http(method, url, json != NULL ? headers : NULL, json,
+                     json != NULL ? strlen(json) : 0, &r) == 0) {
+        status = r.status;
+        if (body != NULL) {
+            *body = r.body;
+            r.body = NULL;
+        }
+    }
+    testlib_response_release(&r);
+    free(url);
+    return status;
+}
+
+struct cJSON *testlib_emu_requests(const struct testlib_emu *e)
+{
+    char *body = NULL;
+    cJSON *j = NULL;
+
+    if (emu_control(e, "GET", "/_emu/requests", NULL, &body) == 200)
+        j = cJSON_Parse(body);
+    free(body);
+    if (j != NULL && !cJSON_IsArray(j)) {
+        cJSON_Delete(j);
+        j = NULL;
+    }
+    return j;
+}
+
+int testlib_emu_count(const struct testlib_emu *e, const char *gateway, int accepted)
+{
+    cJSON *all = testlib_emu_requests(e);
+    const cJSON *rec;
+    int n = 0;
+
+    if (all == NULL)
+        return -1;
+    cJSON_ArrayForEach(rec, all)
+    {
+        const cJSON *gw = cJSON_GetObjectItem(rec, "gateway");
+        bool acc = cJSON_IsTrue(cJSON_GetObjectItem(rec, "accepted"));
+
+        if (gateway != NULL && (!cJSON_IsString(gw) || strcmp(gw->valuestring, gateway) != 0))
+            continue;
+        if (accepted >= 0 && acc != (accepted > 0))
+            continue;
+        n++;
+    }
+    cJSON_Delete(all);
+    return n;
+}
+
+int testlib_emu_reset(const struct testlib_emu *e)
+{
+    return emu_control(e, "POST", "/_emu/reset", "{}", NULL) == 200 ? 0 : -1;
+}
+
+int testlib_emu_fail(const struct testlib_emu *e, const char *mode, int count, int retry_after)
+{
+    cJSON *j = cJSON_CreateObject();
+    char *json;
+    long status;
+
+    cJSON_AddStringToObject(j, "mode", mode);
+    cJSON_AddNumberToObject(j, "count", count);
+    cJSON_AddNumberToObject(j, "retry_after", retry_after);
+    json = cJSON_PrintUnformatted(j);
+    status = emu_control(e, "POST", "/_emu/fail", json, NULL);
+    cJSON_free(json);
+    cJSON_Delete(j);
+    return status == 200 ? 0 : -1;
+}
+
+int testlib_emu_report(const struct testlib_emu *e, const char *gateway, const char *id,
+                       const char *status, const char *url)
+{
+    cJSON *j = cJSON_CreateObject();
+    char *json;
+    long code;
+
+    cJSON_AddStringToObject(j, "gateway", gateway);
+    cJSON_AddStringToObject(j, "id", id);
+    cJSON_AddStringToObject(j, "status", status);
+    cJSON_AddStringToObject(j, "url", url);
+    json = cJSON_PrintUnformatted(j);
+    code = emu_control(e, "POST", "/_emu/report", json, NULL);
+    cJSON_free(json);
+    cJSON_Delete(j);
+    return (int)code;
+}
+
+static void form_escape(FILE *out, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+            *p == '-' || *p == '.' || *p == '_' || *p == '~')
+            fputc(*p, out);
+        else
+            fprintf(out, "%%%02X", *p);
+    }
+}
+
+char *testlib_form(const char *const *pairs)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+
+    if (out == NULL)
+        die("open_memstream");
+    for (size_t i = 0; pairs != NULL && pairs[i] != NULL && pairs[i + 1] != NULL; i += 2) {
+        if (i > 0)
+            fputc('&', out);
+        form_escape(out, pairs[i]);
+        fputc('=', out);
+        form_escape(out, pairs[i + 1]);
+    }
+    if (fclose(out) != 0)
+        die("fclose");
+    return text;
+}
+
+char *testlib_basic_auth(const char *user, const char *pass)
+{
+    char *plain, *line;
+    unsigned char *b64;
+    int n;
+
+    if ((n = asprintf(&plain, "%s:%s", user, pass)) < 0)
+        die("asprintf");
+    if ((b64 = malloc(4 * (((size_t)n + 2) / 3) + 1)) == NULL)
+        die("malloc");
+    EVP_EncodeBlock(b64, (const unsigned char *)plain, n);
+    if (asprintf(&line, "Authorization: Basic %s", (const char *)b64) < 0)
+        die("asprintf");
+    free(plain);
+    free(b64);
+    return line;
+}
+
+static int pair_cmp(const void *a, const void *b)
+{
+    const char *const *x = a, *const *y = b;
+    int c = strcmp(x[0], y[0]);
+
+    return c != 0 ? c : strcmp(x[1], y[1]);
+}
+
+void testlib_twilio_sign(const char *token, const char *url, const char *const *pairs, char out[64])
+{
+    size_t n = 0, len = 0;
+    const char **sorted;
+    char *data = NULL;
+    FILE *f = open_memstream(&data, &len);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+
+    while (pairs != NULL && pairs[n] != NULL && pairs[n + 1] != NULL)
+        n += 2;
+    if (f == NULL || (sorted = malloc((n + 1) * sizeof(*sorted))) == NULL)
+        die("open_memstream");
+    memcpy(sorted, pairs, n * sizeof(*sorted));
+    /* By name, then by value: the official SDKs' rule for repeated names. */
+    qsort(sorted, n / 2, 2 * sizeof(*sorted), pair_cmp);
+    fputs(url, f);
+    for (size_t i = 0; i < n; i++)
+        fputs(sorted[i], f);
+    if (fclose(f) != 0)
+        die("fclose");
+    HMAC(EVP_sha1(), token, (int)strlen(token), (const unsigned char *)data, len, md, &mdlen);
+    EVP_EncodeBlock((unsigned char *)out, md, (int)mdlen);
+    free(sorted);
+    free(data);
+}
+
+/* base64url without padding, malloc'd. */
+static char *b64url(const unsigned char *in, size_t len)
+{
+    char *out = malloc(4 * ((len + 2) / 3) + 1);
+    size_t n;
+
+    if (out == NULL)
+        die("malloc");
+    EVP_EncodeBlock((unsigned char *)out, in, (int)len);
+    for (n = 0; out[n] != '\0'; n++) {
+        if (out[n] == '+')
+            out[n] = '-';
+        else if (out[n] == '/')
+            out[n] = '_';
+    }
+    while (n > 0 && out[n - 1] == '=')
+        out[--n] = '\0';
+    return out;
+}
+
+char *testlib_gwapi_jwt(const char *secret, const char *claims_json)
+{
+    static const char head[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
+    char *h = b64url((const unsigned char *)head, strlen(head));
+    char *c = b64url((const unsigned char *)claims_json, strlen(claims_json));
+    char *input, *sig, *jwt;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+
+    if (asprintf(&input, "%s.%s", h, c) < 0)
+        die("asprintf");
+    HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)input, strlen(input), md,
+         &mdlen);
+    sig = b64url(md, mdlen);
+    if (asprintf(&jwt, "%s.%s", input, sig) < 0)
+        die("asprintf");
+    free(h);
+    free(c);
+    free(input);
+    free(sig);
+    return jwt;
+}

@@ -87,4 +87,91 @@ int testlib_connect(int port);
 /* True if the peer has closed fd (reads EOF or error) within timeout_ms. */
 bool testlib_socket_closed(int fd, int timeout_ms);
 
+/*
+ * Gateway emulator (tests/support/gateway_emu.c; binary from KATTO_TEST_EMU).
+ * It serves the send APIs of Twilio, 46elks, GatewayAPI and Africa's Talking on
+ * one loopback port, records every request (GET /_emu/requests), can be told to
+ * fail (POST /_emu/fail) and posts delivery reports to Katto (POST /_emu/report).
+ * testlib_emu_start passes these credentials; extra_args given later win.
+ */
+#define TESTLIB_EMU_TWILIO_SID "AC0123456789abcdef0123456789abcdef"
+#define TESTLIB_EMU_TWILIO_TOKEN "emu-twilio-auth-token"
+#define TESTLIB_EMU_ELKS_USER "u0123456789abcdef0123456789abcdef"
+#define TESTLIB_EMU_ELKS_PASS "emu-46elks-password"
+#define TESTLIB_EMU_GWAPI_TOKEN "emu-gatewayapi-token"
+#define TESTLIB_EMU_GWAPI_SECRET "emu-gatewayapi-webhook-secret" /* signs its reports (JWT) */
+#define TESTLIB_EMU_AT_KEY "emu-africastalking-api-key"
+#define TESTLIB_EMU_AT_USER "sandbox"
+
+struct cJSON;
+
+struct testlib_emu {
+    pid_t pid;
+    int port;
+    char *dir; /* temp dir holding the port file and the log */
+    char *port_file;
+    char base_url[64]; /* http://127.0.0.1:PORT */
+    char *log_path;    /* the emulator's stderr */
+};
+
+/*
+ * Starts the emulator in a new temp dir on 127.0.0.1:port (0 = any free port)
+ * with the TESTLIB_EMU_* credentials plus extra_args (NULL-terminated, may be
+ * NULL), and waits for its port file. Returns 0, or -1 (the log is printed).
+ */
+int testlib_emu_start(struct testlib_emu *e, int port, const char *const *extra_args);
+
+/* Starts it again in the same dir on the same port (after testlib_emu_stop): "gateway back". */
+int testlib_emu_restart(struct testlib_emu *e, const char *const *extra_args);
+
+/*
+ * SIGTERM and wait (10 s); returns the exit status (0 = clean), or -1 if it
+ * hung, crashed or logged a sanitizer report (the log is printed).
+ */
+int testlib_emu_stop(struct testlib_emu *e);
+
+/* Kills it if still running, removes its temp dir, frees e's strings. */
+void testlib_emu_release(struct testlib_emu *e);
+
+/* GET /_emu/requests parsed: a cJSON array in arrival order (caller cJSON_Delete), or NULL. */
+struct cJSON *testlib_emu_requests(const struct testlib_emu *e);
+
+/*
+ * Counts recorded requests for gateway ("twilio", "46elks", "gatewayapi",
+ * "africastalking"; NULL = any) with accepted == 1 / 0 (-1 = either); -1 on error.
+ */
+int testlib_emu_count(const struct testlib_emu *e, const char *gateway, int accepted);
+
+/* POST /_emu/reset: forget the record and stop failing. Returns 0 or -1. */
+int testlib_emu_reset(const struct testlib_emu *e);
+
+/*
+ * POST /_emu/fail: the next count sends (-1 = until told otherwise) get mode:
+ * "500" (any "400".."599"), "429" (with Retry-After: retry_after), "garbage",
+ * "close", "timeout", "slow" or "ok". Returns 0 or -1.
+ */
+int testlib_emu_fail(const struct testlib_emu *e, const char *mode, int count, int retry_after);
+
+/*
+ * POST /_emu/report: has the emulator post gateway's delivery report for message
+ * id with status (the gateway's own word, e.g. "delivered", "DELIVERED",
+ * "Success") to url. Returns the HTTP status Katto answered, 502 if Katto
+ * could not be reached, or -1.
+ */
+int testlib_emu_report(const struct testlib_emu *e, const char *gateway, const char *id,
+                       const char *status, const char *url);
+
+/* x-www-form-urlencoded body from NULL-terminated name, value pairs (malloc'd; spaces as %20). */
+char *testlib_form(const char *const *pairs);
+
+/* "Authorization: Basic base64(user:pass)" header line, malloc'd. */
+char *testlib_basic_auth(const char *user, const char *pass);
+
+/* Twilio signature of url + form pairs with token (base64), into out[64]. */
+void testlib_twilio_sign(const char *token, const char *url, const char *const *pairs,
+                         char out[64]);
+
+/* GatewayAPI X-Gwapi-Signature JWT (HS256) over a JSON claims string, malloc'd. */
+char *testlib_gwapi_jwt(const char *secret, const char *claims_json);
+
 #endif
