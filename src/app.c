@@ -29,6 +29,7 @@
 #include "secret.h"
 #include "session.h"
 #include "sms_channel.h"
+#include "ussd_channel.h"
 
 #define MAINTENANCE_EVERY 60 /* seconds between purges */
 #define PURGE_CHUNK 500      /* rows per purge statement: bounded work per loop turn */
@@ -50,6 +51,7 @@ struct app {
     struct http_client *http_client;
     struct outbox *outbox;
     struct sms_channel *sms;
+    struct ussd_channel *ussd;
     struct event *maintenance;
     uint8_t contact_key[CRYPTO_KEY_LEN], number_key[CRYPTO_KEY_LEN];
     size_t flow_reload_errors; /* problems in the last failed reload, 0 after a
@@ -241,6 +243,8 @@ static void maintenance_cb(evutil_socket_t fd, short what, void *arg)
         log_debug("maintenance.sessions", "purged=%d", n);
     if (sms_channel_purge_seen(a->sms, now, PURGE_CHUNK) < 0)
         log_error("maintenance.dedupe", "problem=\"purge failed\"");
+    if (ussd_channel_purge(a->ussd, now, PURGE_CHUNK) < 0)
+        log_error("maintenance.ussd", "problem=\"purge failed\"");
     char sql[128];
     snprintf(sql, sizeof(sql), "DELETE FROM send_counts WHERE hour < %lld", now / 3600 - 48);
     if (db_exec(a->db, sql, "purge send counts", err) != 0)
@@ -340,7 +344,8 @@ static int start(struct app *a, char *err)
         .metrics = a->metrics,
         .contact_key = a->contact_key,
     };
-    if ((a->sms = sms_channel_new(&deps, a->http, err)) == NULL)
+    if ((a->sms = sms_channel_new(&deps, a->http, err)) == NULL ||
+        (a->ussd = ussd_channel_new(&deps, a->http, err)) == NULL)
         return EXIT_FAILURE;
     struct timeval every = {MAINTENANCE_EVERY, 0};
     if ((a->maintenance = event_new(a->base, -1, EV_PERSIST, maintenance_cb, a)) == NULL ||
@@ -382,6 +387,7 @@ static void stop(struct app *a)
     http_client_free(a->http_client);
     batch_free(a->batch);
     sms_channel_free(a->sms);
+    ussd_channel_free(a->ussd);
     outbox_free(a->outbox);
     session_store_free(a->sessions);
     place_table_free(a->places);

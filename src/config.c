@@ -14,7 +14,7 @@
 
 #include "err.h"
 
-enum config_type { CONFIG_STRING, CONFIG_INT, CONFIG_LOG_LEVEL };
+enum config_type { CONFIG_STRING, CONFIG_INT, CONFIG_LOG_LEVEL, CONFIG_MAP };
 
 struct config_key {
     const char *path; /* dotted path in the JSON file */
@@ -65,6 +65,10 @@ static const struct config_key keys[] = {
     INT("sms.max_segments", sms.max_segments, "2", 1, 10),
     INT("sms.session_timeout", sms.session_timeout, "1800", 60, 7 * 86400),
     INT("ussd.screen_budget", ussd.screen_budget, "160", 60, 182),
+    SECRET("ussd.token", ussd.token, NULL),
+    INT("ussd.session_timeout", ussd.session_timeout, "300", 30, 3600),
+    {"ussd.service_codes", CONFIG_MAP, offsetof(struct config, ussd.service_codes), "", 0, 0, false,
+     NULL},
     STR("public_url", public_url, "", check_url),
     STR("default_gateway", default_gateway, "console", check_gateway_name),
     INT("dedupe_hours", dedupe_hours, "72", 1, 24 * 30),
@@ -246,6 +250,7 @@ static int set_value(struct config *cfg, const struct config_key *k, const char 
             return -1;
         }
         return 0;
+    case CONFIG_MAP: return 0; /* maps come only from the file (set_map); the default is empty */
     }
     return -1;
 }
@@ -260,9 +265,70 @@ void config_init(struct config *cfg)
     }
 }
 
+static void map_release(struct config_map *m)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        free(m->keys[i]);
+        free(m->values[i]);
+    }
+    free(m->keys);
+    free(m->values);
+    memset(m, 0, sizeof(*m));
+}
+
+const char *config_map_get(const struct config_map *m, const char *key)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        if (strcmp(m->keys[i], key) == 0)
+            return m->values[i];
+    }
+    return NULL;
+}
+
+/* Replaces the map at k with the JSON object item, whose values must be strings. */
+static int set_map(struct config *cfg, const struct config_key *k, const cJSON *item, char *err)
+{
+    struct config_map *m = field(cfg, k), fresh = {0};
+    size_t n = (size_t)cJSON_GetArraySize(item);
+    const cJSON *e;
+
+    if (!cJSON_IsObject(item)) {
+        err_set(err, "must be an object of strings, such as {\"*500#\": \"helpline\"}");
+        return -1;
+    }
+    fresh.keys = calloc(n + 1, sizeof(char *));
+    fresh.values = calloc(n + 1, sizeof(char *));
+    if (fresh.keys == NULL || fresh.values == NULL) {
+        map_release(&fresh);
+        err_set(err, "out of memory");
+        return -1;
+    }
+    cJSON_ArrayForEach(e, item)
+    {
+        if (!cJSON_IsString(e)) {
+            map_release(&fresh);
+            err_set(err, "value of '%.64s' must be a string", e->string);
+            return -1;
+        }
+        fresh.keys[fresh.n] = strdup(e->string);
+        fresh.values[fresh.n] = strdup(e->valuestring);
+        fresh.n++;
+        if (fresh.keys[fresh.n - 1] == NULL || fresh.values[fresh.n - 1] == NULL) {
+            map_release(&fresh);
+            err_set(err, "out of memory");
+            return -1;
+        }
+    }
+    map_release(m);
+    *m = fresh;
+    return 0;
+}
+
 void config_release(struct config *cfg)
 {
     for (size_t i = 0; i < NKEYS; i++) {
+        if (keys[i].type == CONFIG_MAP)
+            map_release(field(cfg, &keys[i]));
         if (keys[i].type == CONFIG_STRING) {
             char **slot = field(cfg, &keys[i]);
 
@@ -328,6 +394,13 @@ static int apply_json(struct config *cfg, const cJSON *obj, const char *prefix, 
         if ((k = find_key(path)) == NULL) {
             err_set(err, "'%s': unknown key", path);
             return -1;
+        }
+        if (k->type == CONFIG_MAP) {
+            if (set_map(cfg, k, item, why) != 0) {
+                err_set(err, "'%s': %s", path, why);
+                return -1;
+            }
+            continue;
         }
         if (k->type == CONFIG_INT && cJSON_IsNumber(item)) {
             /* Range first: casting a huge double to long is undefined. */
@@ -439,6 +512,8 @@ int config_load(struct config *cfg, const char *path, char *const *envp, char *e
         char name[128], why[ERR_LEN];
         const char *value;
 
+        if (keys[i].type == CONFIG_MAP)
+            continue; /* lists and maps live in the file */
         env_name(keys[i].path, name, sizeof(name));
         if ((value = env_lookup(envp, name)) == NULL)
             continue;
@@ -458,6 +533,8 @@ int config_load(struct config *cfg, const char *path, char *const *envp, char *e
             eq == NULL)
             continue;
         for (size_t i = 0; i < NKEYS && !known; i++) {
+            if (keys[i].type == CONFIG_MAP)
+                continue;
             env_name(keys[i].path, name, sizeof(name));
             known = strlen(name) == (size_t)(eq - *envp) &&
                     strncmp(*envp, name, (size_t)(eq - *envp)) == 0;
@@ -509,6 +586,14 @@ void config_print(const struct config *cfg, FILE *out)
         case CONFIG_LOG_LEVEL:
             v = cJSON_CreateString(log_level_name(*(const enum log_level *)cfield(cfg, k)));
             break;
+        case CONFIG_MAP: {
+            const struct config_map *m = cfield(cfg, k);
+
+            v = cJSON_CreateObject();
+            for (size_t j = 0; j < m->n; j++)
+                cJSON_AddStringToObject(v, m->keys[j], m->values[j]);
+            break;
+        }
         }
         set_path(root, k->path, v);
     }

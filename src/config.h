@@ -29,8 +29,17 @@ struct config_sms {
     long session_timeout; /* seconds of silence after which a conversation starts over */
 };
 
+/* A map of strings from the file only (no environment twins): service codes -> flows. */
+struct config_map {
+    char **keys, **values;
+    size_t n;
+};
+
 struct config_ussd {
     long screen_budget; /* characters per USSD screen */
+    char *token;        /* secret path token: the route is /webhooks/africastalking/ussd/<token> */
+    long session_timeout;            /* seconds a USSD session is remembered without a request */
+    struct config_map service_codes; /* "*500#" -> flow id; others start the main flow */
 };
 
 /* One block per gateway; a gateway is configured when its credentials are set. */
@@ -113,6 +122,9 @@ int config_load(struct config *cfg, const char *path, char *const *envp, char *e
 
 /* Writes the effective configuration as JSON, secrets masked. */
 void config_print(const struct config *cfg, FILE *out);
+
+/* The value for key in m, or NULL. Borrowed. */
+const char *config_map_get(const struct config_map *m, const char *key);
 
 /* Splits cfg->listen into host (caller's buffer of hostcap bytes) and port. */
 int config_listen_split(const char *listen, char *host, size_t hostcap, int *port, char *err);

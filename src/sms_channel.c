@@ -433,6 +433,16 @@ struct sms_channel *sms_channel_new(const struct sms_channel_deps *deps, struct 
 
         if (ops->sms_path == NULL || !ops->configured(deps->cfg))
             continue;
+        const struct config_gateways *g = &deps->cfg->gateways;
+        const char *from = ops == &gateway_twilio           ? g->twilio.from
+                           : ops == &gateway_46elks         ? g->elks.from
+                           : ops == &gateway_gatewayapi     ? g->gatewayapi.from
+                           : ops == &gateway_africastalking ? g->africastalking.from
+                                                            : "-";
+        if (from[0] == '\0')
+            log_warn("sms.no_sender",
+                     "gateway=%s problem=\"no 'from' configured: the gateway may refuse sends\"",
+                     ops->name);
         if (!ops->can_verify(deps->cfg))
             log_warn("sms.unauthenticated",
                      "gateway=%s problem=\"no webhook secret or token configured: anyone can post "

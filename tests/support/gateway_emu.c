@@ -11,6 +11,11 @@
  *   gateway_emu --port-file FILE [--port P] [--twilio-sid SID --twilio-token T]
  *               [--elks-user U --elks-pass P] [--gwapi-token G] [--gwapi-secret S]
  *               [--at-key K --at-user U]
+ *
+ * Control API: GET /_emu/requests (the record, a JSON array), POST /_emu/reset,
+ * POST /_emu/fail {"mode", "count", "retry_after", "delay_ms", "gateway"} (queues
+ * a failure phase), POST /_emu/report {"gateway", "id", "status", "url",
+ * "fields"} (answers with Katto's own status). Exits 0 on SIGTERM or SIGINT.
  */
 #include <arpa/inet.h>
 #include <ctype.h>

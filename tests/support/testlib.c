@@ -190,21 +190,23 @@ static int spawn(struct testlib_server *s, const char *extra_json, char *const *
     char *port_path = path_in(s->dir, "port");
     char *secret_path = path_in(s->dir, "secret");
     char *flows_path = path_in(testlib_src_dir(), "flows");
+    char *places_path = path_in(testlib_src_dir(), "db/data/postal_codes_fi.csv");
     char *json;
     pid_t pid;
 
     unlink(port_path);
-    if (asprintf(
-            &json,
-            "{\n  \"listen\": \"127.0.0.1:0\",\n  \"port_file\": \"%s\",\n"
-            "  \"database\": \"%s\",\n  \"secret_file\": \"%s\",\n  \"flows\": \"%s\"%s%s\n}\n",
-            port_path, s->db_path, secret_path, flows_path, extra_json != NULL ? ",\n  " : "",
-            extra_json != NULL ? extra_json : "") < 0)
+    if (asprintf(&json,
+                 "{\n  \"listen\": \"127.0.0.1:0\",\n  \"port_file\": \"%s\",\n"
+                 "  \"database\": \"%s\",\n  \"secret_file\": \"%s\",\n  \"flows\": \"%s\",\n"
+                 "  \"postal_codes\": \"%s\"%s%s\n}\n",
+                 port_path, s->db_path, secret_path, flows_path, places_path,
+                 extra_json != NULL ? ",\n  " : "", extra_json != NULL ? extra_json : "") < 0)
         die("asprintf");
     testlib_write_file(s->config_path, json);
     free(json);
     free(secret_path);
     free(flows_path);
+    free(places_path);
     fflush(NULL);
     if ((pid = fork()) < 0)
         die("fork");

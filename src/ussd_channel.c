@@ -1,0 +1,368 @@
+/* ussd_channel.c: Africa's Talking USSD (see ussd_channel.h). */
+#include "ussd_channel.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "err.h"
+#include "flow_engine.h"
+#include "gateway.h"
+#include "log.h"
+#include "utf8.h"
+
+#define USSD_TEXT_MAX 512 /* bytes of accumulated answers accepted in one session */
+#define USSD_SESSION_ID_MAX 128
+/* Said when Katto cannot go on; short, in the three main languages, GSM-7 only. */
+#define USSD_SORRY "END Virhe, soita uudelleen. Fel, ring igen. Error, please dial again."
+
+struct ussd_channel {
+    struct sms_channel_deps d;
+    uint8_t key[CRYPTO_KEY_LEN];
+    sqlite3_stmt *get, *put, *del;
+    sqlite3_stmt *purge;
+    char path[256];
+};
+
+struct ussd_job {
+    struct ussd_channel *ch;
+    struct http_exchange *ex;
+    char key[8 + CRYPTO_CONTACT_KEY_HEX]; /* "ussd:" + keyed hash of the session id */
+    char *text;                           /* the gateway's text: all answers so far */
+    char flow[FLOW_ID_MAX];               /* flow for the dialled code, "" for the main one */
+    struct flow_set *flows;
+    char *reply; /* "CON ..." / "END ...", owned */
+};
+
+static long long now_s(void)
+{
+    return (long long)time(NULL);
+}
+
+static int done(sqlite3_stmt *st, int rc)
+{
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+static void count(struct ussd_channel *ch, const char *result)
+{
+    char labels[64];
+
+    snprintf(labels, sizeof(labels), "result=\"%s\"", result);
+    metrics_add(ch->d.metrics, "katto_ussd_requests_total", labels, 1);
+}
+
+/* Keyed hash of the first len bytes of text, as hex: what the session has seen. */
+static void seen_hash(const struct ussd_channel *ch, const char *text, size_t len,
+                      char out[CRYPTO_CONTACT_KEY_HEX])
+{
+    uint8_t mac[32];
+
+    crypto_hmac_sha256(ch->key, sizeof(ch->key), text, len, mac);
+    crypto_hex(mac, 16, out);
+}
+
+static void job_free(struct ussd_job *j)
+{
+    if (j == NULL)
+        return;
+    if (j->text != NULL) {
+        explicit_bzero(j->text, strlen(j->text));
+        free(j->text);
+    }
+    flow_set_unref(j->flows);
+    free(j->reply);
+    free(j);
+}
+
+static int set_reply(struct ussd_job *j, const struct flow_reply *r)
+{
+    size_t n = strlen(r->text != NULL ? r->text : "") + 5;
+
+    free(j->reply);
+    if ((j->reply = malloc(n)) == NULL)
+        return -1;
+    snprintf(j->reply, n, "%s %s", r->end ? "END" : "CON", r->text != NULL ? r->text : "");
+    return 0;
+}
+
+static int forget(struct ussd_job *j, char *err)
+{
+    struct ussd_channel *ch = j->ch;
+
+    sqlite3_bind_text(ch->del, 1, j->key, -1, SQLITE_STATIC);
+    if (sqlite3_step(ch->del) != SQLITE_DONE) {
+        err_set(err, "ussd: forget: %s", sqlite3_errmsg(ch->d.db));
+        return done(ch->del, -1);
+    }
+    done(ch->del, 0);
+    return session_delete(ch->d.sessions, j->key, err);
+}
+
+/* Batch work: reconcile, step, and store, in one transaction. */
+static int handle(sqlite3 *db, void *arg, char *err)
+{
+    struct ussd_job *j = arg;
+    struct ussd_channel *ch = j->ch;
+    const struct config *cfg = ch->d.cfg;
+    long long now = now_s();
+    size_t len = strlen(j->text), seen_len = 0;
+    char hash[CRYPTO_CONTACT_KEY_HEX], want[CRYPTO_CONTACT_KEY_HEX];
+    const char *answer = NULL;
+    bool known = false;
+    struct flow_session s;
+    struct flow_reply r = {0};
+    int rc = 0;
+
+    (void)db;
+    sqlite3_bind_text(ch->get, 1, j->key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(ch->get, 2, now);
+    if (sqlite3_step(ch->get) == SQLITE_ROW) {
+        known = true;
+        seen_len = (size_t)sqlite3_column_int64(ch->get, 0);
+        snprintf(want, sizeof(want), "%s", (const char *)sqlite3_column_text(ch->get, 1));
+        if (len == seen_len) {
+            seen_hash(ch, j->text, len, hash);
+            if (strcmp(hash, want) == 0) {
+                /* The gateway resent a step: the same screen again, no second step. */
+                j->reply = strdup((const char *)sqlite3_column_text(ch->get, 2));
+                done(ch->get, 0);
+                count(ch, "resent");
+                return j->reply != NULL ? 0 : -1;
+            }
+        }
+    }
+    done(ch->get, 0);
+
+    if (!known) {
+        answer = len > 0 ? j->text : NULL; /* a code dialled with an answer in it */
+    } else if (len > seen_len && (seen_len == 0 || j->text[seen_len] == '*')) {
+        seen_hash(ch, j->text, seen_len, hash);
+        if (strcmp(hash, want) == 0)
+            answer = j->text + (seen_len == 0 ? 0 : seen_len + 1);
+    }
+    if (known && answer == NULL) {
+        log_warn("ussd.out_of_step", "seen=%zu got=%zu", seen_len, len);
+        count(ch, "out_of_step");
+        j->reply = strdup(USSD_SORRY);
+        return j->reply != NULL ? forget(j, err) : -1;
+    }
+
+    struct flow_env env = {
+        .flows = j->flows,
+        .places = ch->d.places,
+        .now = now,
+        .channel = FLOW_CHANNEL_USSD,
+        .ussd_budget = (size_t)cfg->ussd.screen_budget,
+        .session_timeout = cfg->ussd.session_timeout,
+        .privacy_url = cfg->privacy_url,
+    };
+    if (session_load(ch->d.sessions, j->key, now, &s, err) != 0)
+        return -1;
+    if (!known) {
+        rc = j->flow[0] != '\0' ? flow_engine_start(&env, &s, j->flow, &r)
+                                : flow_engine_step(&env, &s, &(struct flow_input){.text = ""}, &r);
+        if (rc == 0 && answer != NULL && !r.end) {
+            flow_reply_release(&r);
+            rc = flow_engine_step(&env, &s, &(struct flow_input){.text = answer}, &r);
+        }
+    } else {
+        rc = flow_engine_step(&env, &s, &(struct flow_input){.text = answer}, &r);
+    }
+    if (rc != 0 || set_reply(j, &r) != 0) {
+        err_set(err, "ussd: the flow engine could not answer");
+        flow_reply_release(&r);
+        return -1;
+    }
+    count(ch, r.end ? "ended" : "continued");
+    if (r.end) {
+        rc = forget(j, err);
+    } else {
+        seen_hash(ch, j->text, len, hash);
+        sqlite3_bind_text(ch->put, 1, j->key, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(ch->put, 2, (sqlite3_int64)len);
+        sqlite3_bind_text(ch->put, 3, hash, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ch->put, 4, j->reply, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(ch->put, 5, now + cfg->ussd.session_timeout);
+        if (sqlite3_step(ch->put) != SQLITE_DONE) {
+            err_set(err, "ussd: save state: %s", sqlite3_errmsg(ch->d.db));
+            rc = -1;
+        }
+        done(ch->put, 0);
+        if (rc == 0)
+            rc =
+                session_save(ch->d.sessions, j->key, &s, now, now + cfg->ussd.session_timeout, err);
+    }
+    flow_reply_release(&r);
+    return rc;
+}
+
+static void reply_text(struct http_exchange *ex, const char *text)
+{
+    http_exchange_reply(ex, 200, "text/plain; charset=utf-8", text, strlen(text));
+}
+
+static void finished(int status, void *arg)
+{
+    struct ussd_job *j = arg;
+
+    if (status != 0 || j->reply == NULL) {
+        count(j->ch, "failed");
+        reply_text(j->ex, USSD_SORRY);
+    } else {
+        reply_text(j->ex, j->reply);
+    }
+    job_free(j);
+}
+
+/* Every problem is a 200 "END ..." because the gateway ends the session silently on errors. */
+static void refuse(struct ussd_channel *ch, struct http_exchange *ex, const char *why)
+{
+    log_warn("ussd.refused", "problem=\"%s\"", why);
+    count(ch, "refused");
+    reply_text(ex, USSD_SORRY);
+}
+
+static void webhook(struct http_exchange *ex, void *arg)
+{
+    struct ussd_channel *ch = arg;
+    const char *ct = http_exchange_header(ex, "Content-Type");
+    struct gateway_http in = {0};
+    const char *session_id, *code, *text;
+    struct ussd_job *j;
+    char err[ERR_LEN], hashed[CRYPTO_CONTACT_KEY_HEX];
+
+    if ((in.body = http_exchange_body(ex, &in.body_len)) == NULL) {
+        refuse(ch, ex, "out of memory");
+        return;
+    }
+    if (ct == NULL || strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0) {
+        refuse(ch, ex, "expected application/x-www-form-urlencoded");
+        return;
+    }
+    if (gateway_parse_form(&in, err) != 0) {
+        refuse(ch, ex, err);
+        goto out;
+    }
+    session_id = gateway_param(&in, "sessionId");
+    code = gateway_param(&in, "serviceCode");
+    text = gateway_param(&in, "text");
+    if (session_id == NULL || session_id[0] == '\0' || code == NULL ||
+        gateway_param(&in, "phoneNumber") == NULL) {
+        refuse(ch, ex, "missing sessionId, serviceCode or phoneNumber");
+        goto out;
+    }
+    if (text == NULL)
+        text = "";
+    if (strlen(session_id) > USSD_SESSION_ID_MAX || strlen(text) > USSD_TEXT_MAX) {
+        refuse(ch, ex, "sessionId or text too long");
+        goto out;
+    }
+    if ((j = calloc(1, sizeof(*j))) == NULL || (j->text = strdup(text)) == NULL) {
+        free(j);
+        refuse(ch, ex, "out of memory");
+        goto out;
+    }
+    j->ch = ch;
+    j->ex = ex;
+    crypto_contact_key(ch->key, session_id, hashed);
+    snprintf(j->key, sizeof(j->key), "ussd:%s", hashed);
+    const char *flow = config_map_get(&ch->d.cfg->ussd.service_codes, code);
+    if (flow != NULL && flow_set_find(*ch->d.flows, flow) != NULL)
+        snprintf(j->flow, sizeof(j->flow), "%s", flow);
+    else if (flow != NULL)
+        log_warn("ussd.unknown_flow", "flow=%s problem=\"service code maps to no loaded flow\"",
+                 flow);
+    j->flows = *ch->d.flows;
+    flow_set_ref(j->flows);
+    if (batch_submit(ch->d.batch, handle, finished, j) != 0) {
+        job_free(j);
+        refuse(ch, ex, "cannot queue the request");
+    }
+out:
+    gateway_http_release(&in);
+}
+
+static int prepare(struct ussd_channel *ch, const char *sql, sqlite3_stmt **st, char *err)
+{
+    if (sqlite3_prepare_v3(ch->d.db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK) {
+        err_set(err, "ussd: prepare: %s", sqlite3_errmsg(ch->d.db));
+        return -1;
+    }
+    return 0;
+}
+
+struct ussd_channel *ussd_channel_new(const struct sms_channel_deps *deps, struct http_server *http,
+                                      char *err)
+{
+    struct ussd_channel *ch = calloc(1, sizeof(*ch));
+
+    if (ch == NULL) {
+        err_set(err, "out of memory");
+        return NULL;
+    }
+    ch->d = *deps;
+    /* A key of its own: session ids and the text seen are hashed apart from numbers. */
+    if (crypto_derive_key(deps->contact_key, "ussd-session", ch->key) != 0 ||
+        prepare(ch,
+                "SELECT seen_len, seen_hash, last_reply FROM ussd_state "
+                "WHERE key = ?1 AND expires_at > ?2",
+                &ch->get, err) ||
+        prepare(ch,
+                "INSERT INTO ussd_state (key, seen_len, seen_hash, last_reply, expires_at) "
+                "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (key) DO UPDATE SET "
+                "seen_len = excluded.seen_len, seen_hash = excluded.seen_hash, "
+                "last_reply = excluded.last_reply, expires_at = excluded.expires_at",
+                &ch->put, err) ||
+        prepare(ch, "DELETE FROM ussd_state WHERE key = ?1", &ch->del, err) ||
+        prepare(ch,
+                "DELETE FROM ussd_state WHERE key IN "
+                "(SELECT key FROM ussd_state WHERE expires_at <= ?1 LIMIT ?2)",
+                &ch->purge, err)) {
+        ussd_channel_free(ch);
+        return NULL;
+    }
+    metrics_declare(deps->metrics, "katto_ussd_requests_total", "counter",
+                    "USSD requests by result (continued, ended, resent, out_of_step, refused, "
+                    "failed).");
+    if (deps->cfg->ussd.token[0] == '\0') {
+        log_info("ussd.off", "reason=\"ussd.token is not set\"");
+        return ch;
+    }
+    snprintf(ch->path, sizeof(ch->path), "/webhooks/africastalking/ussd/%s", deps->cfg->ussd.token);
+    if (http_server_route(http, "ussd", ch->path, HTTP_POST, webhook, ch) != 0) {
+        err_set(err, "out of memory");
+        ussd_channel_free(ch);
+        return NULL;
+    }
+    log_info("ussd.on", "route=/webhooks/africastalking/ussd/<token>");
+    return ch;
+}
+
+void ussd_channel_free(struct ussd_channel *ch)
+{
+    if (ch == NULL)
+        return;
+    sqlite3_finalize(ch->get);
+    sqlite3_finalize(ch->put);
+    sqlite3_finalize(ch->del);
+    sqlite3_finalize(ch->purge);
+    explicit_bzero(ch->key, sizeof(ch->key));
+    explicit_bzero(ch->path, sizeof(ch->path));
+    free(ch);
+}
+
+int ussd_channel_purge(struct ussd_channel *ch, long long now, int limit)
+{
+    int rc;
+
+    sqlite3_bind_int64(ch->purge, 1, now);
+    sqlite3_bind_int(ch->purge, 2, limit);
+    rc = sqlite3_step(ch->purge);
+    done(ch->purge, 0);
+    return rc == SQLITE_DONE ? sqlite3_changes(ch->d.db) : -1;
+}

@@ -1,0 +1,289 @@
+/*
+ * test_ussd.c: the shipped flows over USSD through the real server, in
+ * Africa's Talking's format: every screen's text, length and CON/END, each
+ * branch of the demo flow, pagination, back and main menu, a resent step, an
+ * out-of-step request, bad input, a dial code mapped to a flow, and the same
+ * result as over SMS.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testlib.h"
+#include "utf8.h"
+
+#define TOKEN "ussd-route-token"
+#define CODE "*500#"
+
+struct ussd {
+    struct testlib_server s;
+    char url[256];
+    char reply[1024];
+};
+
+static void start(struct ussd *u, const char *extra)
+{
+    char *json;
+
+    assert_true(asprintf(&json,
+                         "\"ussd\": {\"token\": \"%s\", \"service_codes\": {\"*500*1#\": "
+                         "\"tonight\"}}%s%s",
+                         TOKEN, extra ? ", " : "", extra ? extra : "") > 0);
+    assert_int_equal(testlib_server_start(&u->s, json, NULL), 0);
+    free(json);
+    snprintf(u->url, sizeof(u->url), "%s/webhooks/africastalking/ussd/%s", u->s.base_url, TOKEN);
+}
+
+static void stop(struct ussd *u)
+{
+    assert_int_equal(testlib_server_stop(&u->s, 10000), 0);
+    assert_false(testlib_server_log_has_sanitizer_report(&u->s));
+    testlib_server_release(&u->s);
+}
+
+/* Posts one USSD request; returns the reply and checks the rules every screen must follow. */
+static const char *post(struct ussd *u, const char *session, const char *code, const char *text)
+{
+    const char *const pairs[] = {
+        "sessionId",   session, "serviceCode", code, "phoneNumber", "+358401234567",
+        "networkCode", "24405", "text",        text, NULL};
+    static const char *const headers[] = {"Content-Type: application/x-www-form-urlencoded", NULL};
+    struct testlib_response r;
+    char *form = testlib_form(pairs);
+
+    assert_int_equal(testlib_http("POST", u->url, headers, form, strlen(form), &r), 0);
+    free(form);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.headers, "text/plain"));
+    if (strncmp(r.body, "CON ", 4) != 0 && strncmp(r.body, "END ", 4) != 0)
+        fail_msg("reply does not start with CON or END: %s", r.body);
+    if (utf8_count(r.body + 4) > 160)
+        fail_msg("screen over 160 characters (%zu): %s", utf8_count(r.body + 4), r.body);
+    snprintf(u->reply, sizeof(u->reply), "%s", r.body);
+    testlib_response_release(&r);
+    return u->reply;
+}
+
+#define assert_contains(hay, needle)                                                               \
+    do {                                                                                           \
+        if (strstr((hay), (needle)) == NULL)                                                       \
+            fail_msg("expected \"%s\" in:\n%s", (needle), (hay));                                  \
+    } while (0)
+
+static void tonight_branch_gives_the_shelter_in_one_session(void **state)
+{
+    struct ussd u;
+    const char *t;
+
+    (void)state;
+    start(&u, NULL);
+    t = post(&u, "s1", CODE, "");
+    assert_contains(t, "CON Katto: automaattinen");
+    assert_contains(t, "98 Lisää");
+    t = post(&u, "s1", CODE, "98");
+    assert_contains(t, "CON ");
+    assert_contains(t, "2 Häätö tai vuokrarästit");
+    t = post(&u, "s1", CODE, "98*1");
+    assert_contains(t, "CON Missä olet?");
+    t = post(&u, "s1", CODE, "98*1*00530");
+    assert_contains(t, "END Helsinki: Hietaniemenkadun palvelukeskus");
+    assert_contains(t, "09 3104 6628");
+    stop(&u);
+}
+
+static void eviction_branch_paginates_and_ends_with_thanks(void **state)
+{
+    struct ussd u;
+    const char *t;
+
+    (void)state;
+    start(&u, NULL);
+    post(&u, "s2", CODE, "");
+    t = post(&u, "s2", CODE, "2"); /* options keep their numbers on every page */
+    assert_contains(t, "CON Toimi heti");
+    assert_contains(t, "98 Lisää");
+    t = post(&u, "s2", CODE, "2*98");
+    for (int i = 0; i < 3 && strstr(t, "2 Lopeta") == NULL; i++) {
+        char text[64];
+
+        snprintf(text, sizeof(text), "2*98%s", i == 0 ? "*98" : i == 1 ? "*98*98" : "*98*98*98");
+        t = post(&u, "s2", CODE, text);
+    }
+    assert_contains(t, "2 Lopeta");
+    stop(&u);
+}
+
+static void language_back_and_main_menu_work(void **state)
+{
+    struct ussd u;
+    const char *t;
+
+    (void)state;
+    start(&u, NULL);
+    post(&u, "s3", CODE, "");
+    t = post(&u, "s3", CODE, "3");
+    assert_contains(t, "CON Valitse kieli:");
+    t = post(&u, "s3", CODE, "3*2");
+    assert_contains(t, "Vad behöver du hjälp med?");
+    t = post(&u, "s3", CODE, "3*2*2");
+    assert_contains(t, "Agera genast");
+    t = post(&u, "s3", CODE, "3*2*2*0");
+    assert_contains(t, "Vad behöver du hjälp med?");
+    t = post(&u, "s3", CODE, "3*2*2*0*00");
+    assert_contains(t, "Vad behöver du hjälp med?");
+    stop(&u);
+}
+
+static void resent_step_repeats_the_screen_and_out_of_step_ends(void **state)
+{
+    struct ussd u;
+    char first[1024];
+
+    (void)state;
+    start(&u, NULL);
+    post(&u, "s4", CODE, "");
+    snprintf(first, sizeof(first), "%s", post(&u, "s4", CODE, "3"));
+    assert_string_equal(post(&u, "s4", CODE, "3"), first); /* the gateway resent the step */
+    assert_contains(post(&u, "s4", CODE, "3*1"), "Mihin tarvitset apua?"); /* and it goes on */
+    /* A text that does not extend what the session has seen. */
+    assert_contains(post(&u, "s4", CODE, "9*9*9"), "END ");
+    /* The session is over: the next request starts again. */
+    assert_contains(post(&u, "s4", CODE, ""), "CON Katto: automaattinen");
+    stop(&u);
+}
+
+static void bad_requests_get_a_short_end_and_the_server_keeps_serving(void **state)
+{
+    struct ussd u;
+    struct testlib_response r;
+    static const char *const form_ct[] = {"Content-Type: application/x-www-form-urlencoded", NULL};
+    static const char *const json_ct[] = {"Content-Type: application/json", NULL};
+    static const struct {
+        const char *body;
+        const char *const *headers;
+    } cases[] = {
+        {"serviceCode=%2A500%23&phoneNumber=%2B358401234567&text=", form_ct},  /* no sessionId */
+        {"sessionId=x&serviceCode=%2A500%23&text=", form_ct},                  /* no phoneNumber */
+        {"sessionId=x&serviceCode=%2A500%23&phoneNumber=1&text=%ZZ", form_ct}, /* bad encoding */
+        {"{\"sessionId\": \"x\"}", json_ct},                                   /* wrong type */
+    };
+    char long_text[2048];
+
+    (void)state;
+    start(&u, NULL);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(
+            testlib_http("POST", u.url, cases[i].headers, cases[i].body, strlen(cases[i].body), &r),
+            0);
+        assert_int_equal(r.status, 200);
+        if (strncmp(r.body, "END ", 4) != 0)
+            fail_msg("case %zu: %s", i, r.body);
+        testlib_response_release(&r);
+    }
+    memset(long_text, '1', sizeof(long_text) - 1);
+    long_text[sizeof(long_text) - 1] = '\0';
+    assert_contains(post(&u, "s5", CODE, long_text), "END ");
+    /* Invalid UTF-8 ends the session with the short message, and is not echoed. */
+    post(&u, "s6", CODE, "");
+    assert_contains(post(&u, "s6", CODE, "\xff\xfe"), "END ");
+    assert_null(strstr(u.reply, "\xff"));
+    assert_contains(post(&u, "s7", CODE, ""), "CON ");
+    stop(&u);
+}
+
+static void dial_code_mapped_to_a_flow_starts_it(void **state)
+{
+    struct ussd u;
+    const char *t;
+
+    (void)state;
+    start(&u, NULL);
+    t = post(&u, "s8", "*500*1#", "");
+    assert_contains(t, "Missä olet?");
+    t = post(&u, "s8", "*500*1#", "Tampere");
+    assert_contains(t, "END Tampere: sosiaali- ja kriisipäivystys 050 062 5990");
+    stop(&u);
+}
+
+static void crisis_words_end_the_session_with_help(void **state)
+{
+    struct ussd u;
+
+    (void)state;
+    start(&u, NULL);
+    post(&u, "s9", CODE, "");
+    assert_contains(post(&u, "s9", CODE, "haluan kuolla"), "END Hätätilanteessa soita 112");
+    stop(&u);
+}
+
+static bool emu_has_one(void *arg)
+{
+    return testlib_emu_count(arg, "46elks", 1) >= 1;
+}
+
+static void the_same_conversation_over_sms_and_ussd_reaches_the_same_result(void **state)
+{
+    struct ussd u;
+    struct testlib_emu emu;
+    struct testlib_response r;
+    char extra[1024], url[256], sms[1024] = "";
+    static const char *const form_ct[] = {"Content-Type: application/x-www-form-urlencoded", NULL};
+    const char *const pairs[] = {
+        "id", "same-1", "from", "+358401234567", "to", "+46766861004", "message", "YÖ 00530", NULL};
+    cJSON *all, *x;
+
+    (void)state;
+    assert_int_equal(testlib_emu_start(&emu, 0, NULL), 0);
+    snprintf(extra, sizeof(extra),
+             "\"gateways\": {\"46elks\": {\"username\": \"%s\", \"password\": \"%s\", "
+             "\"from\": \"Katto\", \"base_url\": \"%s\", \"webhook_token\": \"t\"}}",
+             TESTLIB_EMU_ELKS_USER, TESTLIB_EMU_ELKS_PASS, emu.base_url);
+    start(&u, extra);
+    char *form = testlib_form(pairs);
+    snprintf(url, sizeof(url), "%s/webhooks/46elks/sms?token=t", u.s.base_url);
+    assert_int_equal(testlib_http("POST", url, form_ct, form, strlen(form), &r), 0);
+    assert_int_equal(r.status, 204);
+    testlib_response_release(&r);
+    free(form);
+    assert_true(testlib_wait_for(emu_has_one, &emu, 10000));
+    all = testlib_emu_requests(&emu);
+    cJSON_ArrayForEach(x, all)
+    {
+        if (cJSON_IsString(cJSON_GetObjectItem(x, "text")))
+            snprintf(sms, sizeof(sms), "%s", cJSON_GetObjectItem(x, "text")->valuestring);
+    }
+    cJSON_Delete(all);
+    post(&u, "s10", "*500*1#", "");
+    post(&u, "s10", "*500*1#", "00530");
+    /* The same answer: the shelter's text, whichever channel carried the question. */
+    assert_contains(sms, "Helsinki: Hietaniemenkadun palvelukeskus on auki aina");
+    assert_contains(u.reply, "Helsinki: Hietaniemenkadun palvelukeskus on auki aina");
+    assert_contains(sms, "09 3104 6628");
+    assert_contains(u.reply, "09 3104 6628");
+    stop(&u);
+    assert_int_equal(testlib_emu_stop(&emu), 0);
+    testlib_emu_release(&emu);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(tonight_branch_gives_the_shelter_in_one_session),
+        cmocka_unit_test(eviction_branch_paginates_and_ends_with_thanks),
+        cmocka_unit_test(language_back_and_main_menu_work),
+        cmocka_unit_test(resent_step_repeats_the_screen_and_out_of_step_ends),
+        cmocka_unit_test(bad_requests_get_a_short_end_and_the_server_keeps_serving),
+        cmocka_unit_test(dial_code_mapped_to_a_flow_starts_it),
+        cmocka_unit_test(crisis_words_end_the_session_with_help),
+        cmocka_unit_test(the_same_conversation_over_sms_and_ussd_reaches_the_same_result),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
