@@ -355,6 +355,11 @@ static int start(struct app *a, char *err)
     }
     if ((a->watch = flow_watch_new(a->base, cfg->flows, flows_changed, a, err)) == NULL)
         log_warn("flows.not_watched", "problem=\"%s\" reload=sighup", err);
+    if (cfg->limits.shutdown_timeout <= cfg->outbox.timeout)
+        log_warn("config.shutdown_timeout",
+                 "problem=\"limits.shutdown_timeout (%ld s) is not longer than outbox.timeout "
+                 "(%ld s): a send cut off at shutdown may be sent twice\"",
+                 cfg->limits.shutdown_timeout, cfg->outbox.timeout);
     if (cfg->privacy_url[0] == '\0')
         log_warn("config.privacy_url",
                  "problem=\"privacy_url is not set: the privacy notice has no link\"");
@@ -379,13 +384,14 @@ static int start(struct app *a, char *err)
 
 static void stop(struct app *a)
 {
-    /* Order matters: handlers answered; sends cancelled while the outbox can still record
-     * them; pending commits; then the loop's objects. */
-    http_server_free(a->http);
+    /* Order matters: sends cancelled while the outbox can still record them; pending
+     * commits, which answer their requests; the server (503 for anything left); then the
+     * loop's objects. */
     if (a->outbox != NULL)
         outbox_stop(a->outbox);
     http_client_free(a->http_client);
-    batch_free(a->batch);
+    batch_free(a->batch); /* pending jobs still answer their requests */
+    http_server_free(a->http);
     sms_channel_free(a->sms);
     ussd_channel_free(a->ussd);
     outbox_free(a->outbox);

@@ -35,8 +35,9 @@ struct send_job {
     struct timespec started;
     struct gateway_send_result result;
     long long created_at;
-    int attempts;  /* before this one */
-    long long now; /* when the result came */
+    int attempts;           /* before this one */
+    long long now;          /* when the result came */
+    struct event *retry_ev; /* records the result again after a failed commit */
 };
 
 struct outbox {
@@ -52,7 +53,7 @@ struct outbox {
     size_t nin_flight;
     struct bucket buckets[8]; /* per gateway, by index in gateway_all */
     sqlite3_stmt *due, *insert, *next_due, *depth, *count_get, *count_add, *erase, *report,
-        *inline_body, *mark_sent, *mark_failed, *mark_retry;
+        *inline_body, *mark_sent, *mark_failed, *mark_retry, *expire, *has_queued, *cancel;
     bool stopping; /* no new sends */
     bool closing;  /* being freed: results are dropped (their rows stay queued) */
     uint64_t send_micros, sends_timed; /* send latency, for /metrics */
@@ -185,7 +186,10 @@ static int record_result(sqlite3 *db, void *arg, char *err)
     struct send_job *j = arg;
     struct outbox *o = j->o;
     const struct gateway_send_result *res = &j->result;
-    bool expired = j->now - j->created_at >= o->cfg->outbox.max_age;
+    long long deadline = j->created_at + o->cfg->outbox.max_age;
+    long wait = backoff(o->cfg->outbox.retry_base, j->attempts + 1, res->retry_after);
+    /* Expired now, or the next try would fall after the deadline: fail it now. */
+    bool expired = res->outcome == GATEWAY_SEND_RETRY && j->now + wait >= deadline;
     sqlite3_stmt *st;
     int rc;
 
@@ -203,8 +207,7 @@ static int record_result(sqlite3 *db, void *arg, char *err)
     } else {
         st = o->mark_retry;
         sqlite3_bind_text(st, 5, res->error, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(
-            st, 6, j->now + backoff(o->cfg->outbox.retry_base, j->attempts + 1, res->retry_after));
+        sqlite3_bind_int64(st, 6, j->now + wait);
     }
     sqlite3_bind_int64(st, 1, j->id);
     sqlite3_bind_int64(st, 3, j->now);
@@ -214,22 +217,42 @@ static int record_result(sqlite3 *db, void *arg, char *err)
     return done(st, rc == SQLITE_DONE ? 0 : -1);
 }
 
+static void result_recorded(int status, void *arg);
+
+static void record_again(evutil_socket_t fd, short what, void *arg)
+{
+    struct send_job *j = arg;
+
+    (void)fd;
+    (void)what;
+    event_free(j->retry_ev);
+    j->retry_ev = NULL;
+    if (j->o->closing || batch_submit(j->o->batch, record_result, result_recorded, j) != 0) {
+        in_flight_remove(j->o, j->id);
+        free(j);
+    }
+}
+
 static void result_recorded(int status, void *arg)
 {
     struct send_job *j = arg;
     struct outbox *o = j->o;
+    struct timeval again = {1, 0};
 
-    /* Whether or not it committed, the row may be picked again: if the commit
-     * failed it is still queued and will be retried. */
-    in_flight_remove(o, j->id);
-    if (o->closing) {
-        free(j);
-        return;
+    if (status != 0 && !o->closing) {
+        /* The result is not on disk. The row must stay in flight until it is, or a
+         * message the gateway accepted would be sent again: record it once more. */
+        log_error("outbox.record_failed", "id=%lld retry_in=1s", j->id);
+        if ((j->retry_ev = evtimer_new(o->base, record_again, j)) != NULL &&
+            event_add(j->retry_ev, &again) == 0)
+            return;
+        if (j->retry_ev != NULL)
+            event_free(j->retry_ev);
     }
-    if (status != 0)
-        log_error("outbox.record_failed", "id=%lld", j->id);
+    in_flight_remove(o, j->id);
     free(j);
-    outbox_kick(o);
+    if (!o->closing)
+        outbox_kick(o);
 }
 
 static void send_done(const struct http_result *res, void *arg)
@@ -240,7 +263,9 @@ static void send_done(const struct http_result *res, void *arg)
     struct timespec end;
 
     memset(&j->result, 0, sizeof(j->result));
-    if (res->curl_code != 0) {
+    /* A 2xx means the gateway took the message, even if the body was cut short:
+     * retrying would text the person twice. */
+    if (res->curl_code != 0 && !(res->status >= 200 && res->status < 300)) {
         j->result.outcome = GATEWAY_SEND_RETRY;
         snprintf(j->result.error, sizeof(j->result.error), "transport: %s",
                  res->error != NULL ? res->error : "error");
@@ -307,19 +332,45 @@ static void status_url(const struct outbox *o, const struct gateway_ops *ops, ch
 }
 
 /* Starts the send of one due row; false if it could not start (the row stays queued). */
+/* Records a result decided without sending (console, or a row that cannot be sent). */
+static bool record_now(struct outbox *o, struct send_job *j, enum gateway_send_outcome outcome,
+                       const char *error)
+{
+    j->result.outcome = outcome;
+    snprintf(j->result.error, sizeof(j->result.error), "%s", error);
+    j->now = now_s();
+    o->in_flight[o->nin_flight++] = j->id;
+    if (batch_submit(o->batch, record_result, result_recorded, j) != 0) {
+        in_flight_remove(o, j->id);
+        free(j);
+        return false;
+    }
+    return true;
+}
+
+/* Starts the send of one due row; false if it could not start (the row stays queued). */
 static bool start_send(struct outbox *o, sqlite3_stmt *row, const struct gateway_ops *ops)
 {
     struct gateway gw = {.ops = ops, .cfg = o->cfg};
     struct gateway_request req = {0};
     struct send_job *j;
     char err[ERR_LEN], surl[512];
-    char *to = open_number(o, row, 3);
     struct gateway_message msg;
+    char *to;
     int rc;
 
-    if (to == NULL) {
-        log_error("outbox.undecryptable", "id=%lld", (long long)sqlite3_column_int64(row, 0));
+    if ((j = calloc(1, sizeof(*j))) == NULL)
         return false;
+    j->o = o;
+    j->id = sqlite3_column_int64(row, 0);
+    j->ops = ops;
+    j->created_at = sqlite3_column_int64(row, 5);
+    j->attempts = sqlite3_column_int(row, 6);
+    clock_gettime(CLOCK_MONOTONIC, &j->started);
+    if ((to = open_number(o, row, 3)) == NULL) {
+        /* Never sendable (the secret was replaced?): fail it, so it blocks nobody. */
+        log_error("outbox.undecryptable", "id=%lld", j->id);
+        return record_now(o, j, GATEWAY_SEND_FAIL, "cannot decrypt the number");
     }
     status_url(o, ops, surl, sizeof(surl));
     msg = (struct gateway_message){
@@ -328,16 +379,6 @@ static bool start_send(struct outbox *o, sqlite3_stmt *row, const struct gateway
         .text = (const char *)sqlite3_column_text(row, 4),
         .status_url = surl[0] ? surl : NULL,
     };
-    if ((j = calloc(1, sizeof(*j))) == NULL) {
-        wipe_free(to);
-        return false;
-    }
-    j->o = o;
-    j->id = sqlite3_column_int64(row, 0);
-    j->ops = ops;
-    j->created_at = sqlite3_column_int64(row, 5);
-    j->attempts = sqlite3_column_int(row, 6);
-    clock_gettime(CLOCK_MONOTONIC, &j->started);
     if (ops == &gateway_console) {
         char line[2048];
 
@@ -346,25 +387,18 @@ static bool start_send(struct outbox *o, sqlite3_stmt *row, const struct gateway
         printf("%s\n", line);
         fflush(stdout);
         wipe_free(to);
-        j->result.outcome = GATEWAY_SEND_OK;
         snprintf(j->result.msg_id, sizeof(j->result.msg_id), "console-%lld", j->id);
-        j->now = now_s();
-        o->in_flight[o->nin_flight++] = j->id;
-        if (batch_submit(o->batch, record_result, result_recorded, j) != 0) {
-            in_flight_remove(o, j->id);
-            free(j);
-            return false;
-        }
-        return true;
+        metrics_add(o->metrics, "katto_sends_total", "gateway=\"console\",result=\"ok\"", 1);
+        return record_now(o, j, GATEWAY_SEND_OK, "");
     }
     rc = ops->build_send(&gw, &msg, &req, err);
     wipe_free(to);
     if (rc != 0) {
-        /* Misconfiguration: keep the row queued and say so; do not spin. */
+        /* Misconfiguration (credentials removed?): retry later with backoff, expire at
+         * max_age, and say why on the row and in the log. */
         log_error("outbox.build_failed", "id=%lld gateway=%s problem=\"%s\"", j->id, ops->name,
                   err);
-        free(j);
-        return false;
+        return record_now(o, j, GATEWAY_SEND_RETRY, err);
     }
     struct http_client_request hr = {
         .method = "POST",
@@ -388,6 +422,18 @@ static bool start_send(struct outbox *o, sqlite3_stmt *row, const struct gateway
     return true;
 }
 
+/* Marks queued rows past max_age failed (and wipes their numbers), a chunk at a time. */
+static void expire(struct outbox *o, long long now)
+{
+    sqlite3_bind_int64(o->expire, 1, now - o->cfg->outbox.max_age);
+    sqlite3_bind_int64(o->expire, 2, now);
+    if (sqlite3_step(o->expire) != SQLITE_DONE)
+        log_error("outbox.expire", "problem=\"%s\"", sqlite3_errmsg(o->db));
+    else if (sqlite3_changes(o->db) > 0)
+        log_warn("outbox.expired", "messages=%d", sqlite3_changes(o->db));
+    done(o->expire, 0);
+}
+
 /* One dispatch pass (see the file comment). */
 static void pass(struct outbox *o)
 {
@@ -396,8 +442,10 @@ static void pass(struct outbox *o)
 
     if (o->stopping)
         return;
+    expire(o, now);
     sqlite3_bind_int64(o->due, 1, now);
     sqlite3_bind_int(o->due, 2, DUE_BATCH);
+    sqlite3_bind_int64(o->due, 3, now - o->cfg->outbox.max_age);
     while ((size_t)o->cfg->outbox.max_parallel > o->nin_flight &&
            sqlite3_step(o->due) == SQLITE_ROW) {
         long long id = sqlite3_column_int64(o->due, 0);
@@ -505,7 +553,8 @@ struct outbox *outbox_new(struct event_base *base, sqlite3 *db, struct batch *ba
         prepare(o,
                 /* Due rows whose client has no earlier message still waiting: in order. */
                 "SELECT id, gateway, contact_key, to_enc, body, created_at, attempts FROM outbox o "
-                "WHERE status = 'queued' AND next_attempt_at <= ?1 AND NOT EXISTS ("
+                "WHERE status = 'queued' AND next_attempt_at <= ?1 AND created_at > ?3 "
+                "AND NOT EXISTS ("
                 "  SELECT 1 FROM outbox p WHERE p.contact_key = o.contact_key AND p.id < o.id"
                 "  AND p.status = 'queued') ORDER BY next_attempt_at, id LIMIT ?2",
                 &o->due, err) ||
@@ -538,8 +587,8 @@ struct outbox *outbox_new(struct event_base *base, sqlite3 *db, struct batch *ba
                 &o->report, err) ||
         prepare(o, "SELECT body FROM outbox WHERE id = ?1 AND inline = 1", &o->inline_body, err) ||
         prepare(o,
-                "UPDATE outbox SET status = 'sent', gateway_msg_id = ?2, to_enc = NULL, "
-                "attempts = attempts + 1, updated_at = ?3, error = NULL, "
+                "UPDATE outbox SET status = 'sent', gateway_msg_id = nullif(?2, ''), "
+                "to_enc = NULL, attempts = attempts + 1, updated_at = ?3, error = NULL, "
                 "segments = CASE WHEN ?4 > 0 THEN ?4 ELSE segments END "
                 "WHERE id = ?1 AND status = 'queued'",
                 &o->mark_sent, err) ||
@@ -551,6 +600,17 @@ struct outbox *outbox_new(struct event_base *base, sqlite3 *db, struct batch *ba
                 "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?6, "
                 "updated_at = ?3, error = ?5 WHERE id = ?1 AND status = 'queued'",
                 &o->mark_retry, err) ||
+        prepare(o,
+                "UPDATE outbox SET status = 'failed', to_enc = NULL, updated_at = ?2, "
+                "error = 'expired: not sent within outbox.max_age' WHERE id IN (SELECT id FROM "
+                "outbox WHERE status = 'queued' AND created_at <= ?1 LIMIT 500)",
+                &o->expire, err) ||
+        prepare(o, "SELECT 1 FROM outbox WHERE contact_key = ?1 AND status = 'queued' LIMIT 1",
+                &o->has_queued, err) ||
+        prepare(o,
+                "UPDATE outbox SET status = 'failed', to_enc = NULL, updated_at = ?3, error = ?2 "
+                "WHERE contact_key = ?1 AND status = 'queued'",
+                &o->cancel, err) ||
         declare(o)) {
         if (err != NULL && err[0] == '\0')
             err_set(err, "out of memory");
@@ -572,9 +632,9 @@ void outbox_free(struct outbox *o)
     if (o == NULL)
         return;
     o->stopping = o->closing = true;
-    sqlite3_stmt *all[] = {o->due,         o->insert,    o->next_due,    o->depth,
-                           o->count_get,   o->count_add, o->erase,       o->report,
-                           o->inline_body, o->mark_sent, o->mark_failed, o->mark_retry};
+    sqlite3_stmt *all[] = {o->due,         o->insert,     o->next_due, o->depth,       o->count_get,
+                           o->count_add,   o->erase,      o->report,   o->inline_body, o->mark_sent,
+                           o->mark_failed, o->mark_retry, o->expire,   o->has_queued,  o->cancel};
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
         sqlite3_finalize(all[i]);
     if (o->pass_ev != NULL)
@@ -683,8 +743,8 @@ int outbox_report(struct outbox *o, const char *gateway, const struct gateway_st
     const char *status = names[st->delivery];
     int rc;
 
-    if (status == NULL)
-        return 0; /* transient or unknown: nothing to record */
+    if (status == NULL || st->msg_id[0] == '\0')
+        return 0; /* transient, unknown, or no id to match: nothing to record */
     sqlite3_bind_text(o->report, 1, gateway, -1, SQLITE_STATIC);
     sqlite3_bind_text(o->report, 2, st->msg_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(o->report, 3, status, -1, SQLITE_STATIC);
@@ -693,7 +753,8 @@ int outbox_report(struct outbox *o, const char *gateway, const struct gateway_st
     rc = sqlite3_step(o->report);
     if (rc != SQLITE_DONE)
         err_set(err, "outbox: report: %s", sqlite3_errmsg(o->db));
-    return done(o->report, rc == SQLITE_DONE ? 0 : -1);
+    done(o->report, 0);
+    return rc == SQLITE_DONE ? sqlite3_changes(o->db) : -1;
 }
 
 int outbox_erase_contact(struct outbox *o, const char *contact_key, char *err)
@@ -705,6 +766,30 @@ int outbox_erase_contact(struct outbox *o, const char *contact_key, char *err)
     if (rc != SQLITE_DONE)
         err_set(err, "outbox: erase: %s", sqlite3_errmsg(o->db));
     return done(o->erase, rc == SQLITE_DONE ? 0 : -1);
+}
+
+int outbox_has_queued(struct outbox *o, const char *contact_key)
+{
+    int found;
+
+    sqlite3_bind_text(o->has_queued, 1, contact_key, -1, SQLITE_STATIC);
+    found = sqlite3_step(o->has_queued) == SQLITE_ROW;
+    done(o->has_queued, 0);
+    return found;
+}
+
+int outbox_cancel_contact(struct outbox *o, const char *contact_key, const char *reason,
+                          long long now, char *err)
+{
+    int rc;
+
+    sqlite3_bind_text(o->cancel, 1, contact_key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(o->cancel, 2, reason, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(o->cancel, 3, now);
+    rc = sqlite3_step(o->cancel);
+    if (rc != SQLITE_DONE)
+        err_set(err, "outbox: cancel: %s", sqlite3_errmsg(o->db));
+    return done(o->cancel, rc == SQLITE_DONE ? 0 : -1);
 }
 
 char *outbox_inline_body(struct outbox *o, long long id)

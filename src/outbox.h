@@ -73,9 +73,20 @@ int outbox_enqueue(struct outbox *o, const struct outbox_message *msg, long long
  */
 int outbox_allow(struct outbox *o, const char *contact_key, long long now, char *err);
 
-/* Inside a transaction: applies a delivery report; final states are never undone. */
+/*
+ * Inside a transaction: applies a delivery report; final states are never
+ * undone. Returns the number of rows it matched (0 if no send with that id is
+ * recorded yet), or -1 with err.
+ */
 int outbox_report(struct outbox *o, const char *gateway, const struct gateway_status *st,
                   long long now, char *err);
+
+/* Inside a transaction: true if contact_key has a message still waiting to be sent. */
+int outbox_has_queued(struct outbox *o, const char *contact_key);
+
+/* Inside a transaction: marks contact_key's waiting messages failed with reason (STOP). */
+int outbox_cancel_contact(struct outbox *o, const char *contact_key, const char *reason,
+                          long long now, char *err);
 
 /* Inside a transaction: removes every row for contact_key (ERASE). */
 int outbox_erase_contact(struct outbox *o, const char *contact_key, char *err);

@@ -39,6 +39,7 @@ struct job {
     char number[GATEWAY_NUMBER_MAX];
     struct flow_set *flows; /* a reference held until the job is done */
     bool duplicate;
+    bool report_early; /* a delivery report for a send not yet recorded */
     char *inline_text; /* reply to put in the webhook's answer (46elks), owned */
 };
 
@@ -90,9 +91,11 @@ static int apply_effects(struct job *j, const struct flow_reply *r, long long no
     for (size_t i = 0; i < r->neffects; i++) {
         switch (r->effects[i].kind) {
         case FLOW_EFFECT_OPT_OUT:
+            /* Nothing more after STOP: replies still waiting are cancelled too. */
             sqlite3_bind_text(ch->opt_out, 1, j->contact, -1, SQLITE_STATIC);
             sqlite3_bind_int64(ch->opt_out, 2, now);
-            if (exec1(ch->opt_out, "opt out", ch->d.db, err) != 0)
+            if (exec1(ch->opt_out, "opt out", ch->d.db, err) != 0 ||
+                outbox_cancel_contact(ch->d.outbox, j->contact, "opted out", now, err) != 0)
                 return -1;
             break;
         case FLOW_EFFECT_OPT_IN:
@@ -116,11 +119,13 @@ static int apply_effects(struct job *j, const struct flow_reply *r, long long no
 }
 
 /* Queues the reply as SMS parts; the first may go inline in the webhook answer. */
-static int queue_reply(struct job *j, const char *text, long long now, char *err)
+static int queue_reply(struct job *j, const char *text, bool crisis, long long now, char *err)
 {
     struct sms_channel *ch = j->ch;
     const struct config *cfg = ch->d.cfg;
-    bool inline_ok = j->ops == &gateway_46elks && cfg->gateways.elks.inline_reply;
+    /* Inline only when nothing older is waiting for this client: replies stay in order. */
+    bool inline_ok = j->ops == &gateway_46elks && cfg->gateways.elks.inline_reply &&
+                     !outbox_has_queued(ch->d.outbox, j->contact);
     struct flow_sms sms;
     int rc = 0;
 
@@ -138,14 +143,22 @@ static int queue_reply(struct job *j, const char *text, long long now, char *err
             .inline_sent = inline_ok && i == 0,
         };
         long long id;
+        /* An answer to crisis words always goes out; it still counts towards the caps. */
         int allowed = outbox_allow(ch->d.outbox, j->contact, now, err);
+
+        if (crisis && allowed == 0)
+            allowed = 1;
 
         if (allowed < 0) {
             rc = -1;
         } else if (allowed > 0) {
             rc = outbox_enqueue(ch->d.outbox, &m, now, &id, err);
             if (rc == 0 && m.inline_sent) {
-                j->inline_text = strdup(m.body);
+                if ((j->inline_text = strdup(m.body)) == NULL) {
+                    err_set(err, "out of memory");
+                    rc = -1;
+                    break;
+                }
                 sqlite3_bind_int64(ch->seen_set_reply, 1, id);
                 sqlite3_bind_text(ch->seen_set_reply, 2, j->ops->name, -1, SQLITE_STATIC);
                 sqlite3_bind_text(ch->seen_set_reply, 3, j->in.msg_id, -1, SQLITE_STATIC);
@@ -214,8 +227,11 @@ static int handle_inbound(sqlite3 *db, void *arg, char *err)
     rc = apply_effects(j, &r, now, &erased, err);
     if (rc == 0 && !erased)
         rc = session_save(ch->d.sessions, j->contact, &s, now, now + cfg->sms.session_timeout, err);
+    bool crisis = false;
+    for (size_t i = 0; i < r.neffects; i++)
+        crisis |= r.effects[i].kind == FLOW_EFFECT_CRISIS;
     if (rc == 0 && r.text != NULL && r.text[0] != '\0')
-        rc = queue_reply(j, r.text, now, err);
+        rc = queue_reply(j, r.text, crisis, now, err);
     flow_reply_release(&r);
     return rc;
 }
@@ -223,9 +239,16 @@ static int handle_inbound(sqlite3 *db, void *arg, char *err)
 static int handle_status(sqlite3 *db, void *arg, char *err)
 {
     struct job *j = arg;
+    int matched;
 
     (void)db;
-    return outbox_report(j->ch->d.outbox, j->ops->name, &j->status, now_s(), err);
+    matched = outbox_report(j->ch->d.outbox, j->ops->name, &j->status, now_s(), err);
+    /* A report can overtake the commit that records its send: with sends in flight, ask
+     * the gateway to retry rather than lose a final state. */
+    j->report_early = matched == 0 && outbox_in_flight(j->ch->d.outbox) > 0 &&
+                      j->status.delivery != GATEWAY_DELIVERY_UNKNOWN &&
+                      j->status.delivery != GATEWAY_DELIVERY_QUEUED;
+    return matched < 0 ? -1 : 0;
 }
 
 static void finished(int status, void *arg)
@@ -241,7 +264,10 @@ static void finished(int status, void *arg)
         job_free(j);
         return;
     }
-    if (j->is_status) {
+    if (j->is_status && j->report_early) {
+        count(j->ch, j->ops, "status_early");
+        http_exchange_error(j->ex, 503, "try again later");
+    } else if (j->is_status) {
         count(j->ch, j->ops, "status");
         http_exchange_reply(j->ex, 204, NULL, NULL, 0);
     } else {

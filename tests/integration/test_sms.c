@@ -650,6 +650,81 @@ static void crash_loses_nothing_and_duplicates_only_unrecorded_sends(void **stat
     release_world(&w);
 }
 
+static void stop_cancels_replies_still_waiting(void **state)
+{
+    struct world w;
+    struct want want = {&w, 1};
+    cJSON *all;
+    static const char *const emu_args[] = {"--elks-user", ELKS_USER, "--elks-pass", ELKS_PASS,
+                                           NULL};
+
+    (void)state;
+    start_world(&w, NULL);
+    testlib_emu_stop(&w.emu); /* the gateway is down: the welcome waits in the outbox */
+    send_elks(&w, CLIENT, 60, 1, "APUA");
+    send_elks(&w, CLIENT, 61, 1, "STOP");
+    assert_int_equal(testlib_emu_restart(&w.emu, emu_args), 0);
+    assert_true(testlib_wait_for(have_accepted, &want, 20000));
+    want.n = 2;
+    assert_false(testlib_wait_for(have_accepted, &want, 2000));
+    all = testlib_emu_requests(&w.emu);
+    /* Only the STOP confirmation: the welcome queued before it was cancelled. */
+    assert_non_null(strstr(field(nth_accepted(all, 0), "text"), "Et saa enää viestejä"));
+    cJSON_Delete(all);
+    stop_world(&w);
+    char *row = db_value(&w, "SELECT group_concat(status || ':' || coalesce(error, ''), ';') "
+                             "FROM (SELECT * FROM outbox ORDER BY id)");
+    assert_string_equal(row, "failed:opted out;sent:");
+    free(row);
+    release_world(&w);
+}
+
+static bool emu_recorded_one(void *arg)
+{
+    return testlib_emu_count(arg, NULL, -1) >= 1;
+}
+
+static void a_rejected_send_is_failed_and_not_retried(void **state)
+{
+    struct world w;
+    char *row;
+
+    (void)state;
+    start_world(&w, NULL);
+    assert_int_equal(testlib_emu_fail(&w.emu, "400", 1, 0), 0);
+    send_elks(&w, CLIENT, 70, 1, "APUA");
+    assert_true(testlib_wait_for(emu_recorded_one, &w.emu, 10000));
+    sleep(2); /* a retry would come within a second (retry_base 1) */
+    assert_int_equal(testlib_emu_count(&w.emu, NULL, -1), 1);
+    stop_world(&w);
+    row = db_value(&w, "SELECT status || ',' || attempts || ',' || (to_enc IS NULL) FROM outbox");
+    assert_string_equal(row, "failed,1,1");
+    free(row);
+    release_world(&w);
+}
+
+static void erase_removes_the_conversation_and_earlier_messages(void **state)
+{
+    struct world w;
+    struct want want = {&w, 4};
+    char *row;
+
+    (void)state;
+    start_world(&w, NULL);
+    send_elks(&w, CLIENT, 80, 1, "APUA");
+    send_elks(&w, CLIENT, 81, 1, "2");
+    send_elks(&w, CLIENT, 82, 1, "POISTA");
+    send_elks(&w, CLIENT, 83, 1, "1");
+    assert_true(testlib_wait_for(have_accepted, &want, 10000));
+    stop_world(&w);
+    row = db_value(&w, "SELECT (SELECT count(*) FROM sessions) || ',' || "
+                       "(SELECT count(*) FROM outbox) || ',' || "
+                       "(SELECT count(*) FROM outbox WHERE to_enc IS NOT NULL)");
+    assert_string_equal(row, "0,1,0"); /* only the confirmation, already sent and wiped */
+    free(row);
+    release_world(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -666,6 +741,9 @@ int main(void)
         cmocka_unit_test(abuse_cap_drops_messages_over_the_hourly_limit),
         cmocka_unit_test(elks_inline_reply_is_in_the_webhook_answer_and_repeated_on_retry),
         cmocka_unit_test(crash_loses_nothing_and_duplicates_only_unrecorded_sends),
+        cmocka_unit_test(stop_cancels_replies_still_waiting),
+        cmocka_unit_test(a_rejected_send_is_failed_and_not_retried),
+        cmocka_unit_test(erase_removes_the_conversation_and_earlier_messages),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

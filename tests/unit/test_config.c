@@ -128,7 +128,7 @@ static void defaults_match_the_documented_values(void **state)
     assert_int_equal(c->limits.max_connections, 512);
     assert_int_equal(c->limits.idle_timeout, 30);
     assert_int_equal(c->limits.header_timeout, 10);
-    assert_int_equal(c->limits.shutdown_timeout, 5);
+    assert_int_equal(c->limits.shutdown_timeout, 20);
 }
 
 static void load_without_file_or_env_keeps_defaults(void **state)
