@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "batch.h"
+#include "contact_log.h"
 #include "crypto.h"
 #include "db.h"
 #include "diag.h"
@@ -52,6 +53,7 @@ struct app {
     struct outbox *outbox;
     struct sms_channel *sms;
     struct ussd_channel *ussd;
+    struct contact_log *log;
     struct event *maintenance;
     uint8_t contact_key[CRYPTO_KEY_LEN], number_key[CRYPTO_KEY_LEN];
     size_t flow_reload_errors; /* problems in the last failed reload, 0 after a
@@ -245,6 +247,8 @@ static void maintenance_cb(evutil_socket_t fd, short what, void *arg)
         log_error("maintenance.dedupe", "problem=\"purge failed\"");
     if (ussd_channel_purge(a->ussd, now, PURGE_CHUNK) < 0)
         log_error("maintenance.ussd", "problem=\"purge failed\"");
+    if (contact_log_rotate(a->log, now, a->cfg->log_retention_months, err) != 0)
+        log_error("maintenance.contact_log", "problem=\"%s\"", err);
     char sql[128];
     snprintf(sql, sizeof(sql), "DELETE FROM send_counts WHERE hour < %lld", now / 3600 - 48);
     if (db_exec(a->db, sql, "purge send counts", err) != 0)
@@ -321,7 +325,8 @@ static int start(struct app *a, char *err)
                  "problem=\"%s\" effect=\"postal codes are checked for form "
                  "only\"",
                  err);
-    if ((a->sessions = session_store_new(a->db, err)) == NULL)
+    if ((a->sessions = session_store_new(a->db, err)) == NULL ||
+        (a->log = contact_log_new(a->db, err)) == NULL)
         return EXIT_FAILURE;
     if ((a->http_client = http_client_new(a->base, cfg->outbox.max_parallel, err)) == NULL)
         return EXIT_FAILURE;
@@ -342,6 +347,7 @@ static int start(struct app *a, char *err)
         .flows = &a->flows,
         .places = a->places,
         .metrics = a->metrics,
+        .log = a->log,
         .contact_key = a->contact_key,
     };
     if ((a->sms = sms_channel_new(&deps, a->http, err)) == NULL ||
@@ -394,6 +400,7 @@ static void stop(struct app *a)
     http_server_free(a->http);
     sms_channel_free(a->sms);
     ussd_channel_free(a->ussd);
+    contact_log_free(a->log);
     outbox_free(a->outbox);
     session_store_free(a->sessions);
     place_table_free(a->places);
@@ -424,6 +431,9 @@ int app_serve(const struct config *cfg)
     char err[ERR_LEN] = "";
     int rc;
 
+    /* Opening hours and the contact log's hours are Finnish local time. */
+    setenv("TZ", "Europe/Helsinki", 1);
+    tzset();
     /* Database, WAL and secret files are for the service user only. */
     umask(077);
     /* A gateway hanging up mid-reply must not kill the process. */

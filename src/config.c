@@ -72,6 +72,7 @@ static const struct config_key keys[] = {
     STR("public_url", public_url, "", check_url),
     STR("default_gateway", default_gateway, "console", check_gateway_name),
     INT("dedupe_hours", dedupe_hours, "72", 1, 24 * 30),
+    INT("log_retention_months", log_retention_months, "24", 1, 120),
     STR("gateways.twilio.account_sid", gateways.twilio.account_sid, "", NULL),
     SECRET("gateways.twilio.auth_token", gateways.twilio.auth_token, NULL),
     STR("gateways.twilio.from", gateways.twilio.from, "", NULL),

@@ -99,9 +99,10 @@ struct config {
     struct config_limits limits;
     struct config_sms sms;
     struct config_ussd ussd;
-    char *public_url;      /* base URL the gateways call, for signature checks behind a proxy */
-    char *default_gateway; /* sends messages that answer no inbound message */
-    long dedupe_hours;     /* how long an inbound message id is remembered */
+    char *public_url;          /* base URL the gateways call, for signature checks behind a proxy */
+    char *default_gateway;     /* sends messages that answer no inbound message */
+    long dedupe_hours;         /* how long an inbound message id is remembered */
+    long log_retention_months; /* contact log rows older than this are deleted */
     struct config_gateways gateways;
     struct config_outbox outbox;
     struct config_abuse abuse;

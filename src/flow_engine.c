@@ -277,7 +277,9 @@ static enum walk_result walk(struct step *st, const char *flow_id, const char *n
         case FLOW_KIND_END:
             say(st, node_text(st, f, &n->text), NULL, n);
             effect(st, FLOW_EFFECT_NODE, f->id, n->id, NULL);
-            effect(st, FLOW_EFFECT_SESSION_END, f->id, n->id, NULL);
+            /* The conversation forgets its answers now: the city goes with the end event
+             * for the anonymous log. */
+            effect(st, FLOW_EFFECT_SESSION_END, f->id, n->id, flow_session_var(st->s, "city"));
             return WALK_END;
         case FLOW_KIND_MENU:
         case FLOW_KIND_INPUT:

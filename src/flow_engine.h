@@ -85,7 +85,7 @@ enum flow_effect_kind {
     FLOW_EFFECT_CRISIS,
     FLOW_EFFECT_PRIVACY,
     FLOW_EFFECT_CALLBACK_WANTED, /* SOITA and no callback flow loaded */
-    FLOW_EFFECT_SESSION_END,
+    FLOW_EFFECT_SESSION_END,     /* arg: the city the conversation knew, if any */
     FLOW_EFFECT_COUNT
 };
 

@@ -108,7 +108,8 @@ static int apply_effects(struct job *j, const struct flow_reply *r, long long no
             sqlite3_bind_text(ch->opt_in, 1, j->contact, -1, SQLITE_STATIC);
             if (exec1(ch->opt_in, "erase opt-out", ch->d.db, err) != 0 ||
                 session_delete(ch->d.sessions, j->contact, err) != 0 ||
-                outbox_erase_contact(ch->d.outbox, j->contact, err) != 0)
+                outbox_erase_contact(ch->d.outbox, j->contact, err) != 0 ||
+                contact_log_erase(ch->d.log, j->number, now, err) != 0)
                 return -1;
             *erased = true;
             break;
@@ -220,11 +221,27 @@ static int handle_inbound(sqlite3 *db, void *arg, char *err)
     };
     struct flow_input input = {.text = j->in.text, .opted_out = opted_out};
 
+    char city_before[FLOW_VAR_VALUE_MAX] = "";
+    if (flow_session_var(&s, "city") != NULL)
+        snprintf(city_before, sizeof(city_before), "%s", flow_session_var(&s, "city"));
     if (flow_engine_step(&env, &s, &input, &r) != 0) {
         err_set(err, "the flow engine could not answer");
         return -1;
     }
+    struct contact_log_context lc = {
+        .now = now,
+        .channel = "sms",
+        .gateway = j->ops->name,
+        .e164 = j->number,
+        .lang = s.lang[0] != '\0' ? s.lang : j->flows->global.languages[0],
+        .city = flow_session_var(&s, "city"),
+    };
+    /* An ended conversation has forgotten the city: then log the one it had before. */
+    if (lc.city == NULL && city_before[0] != '\0')
+        lc.city = city_before;
     rc = apply_effects(j, &r, now, &erased, err);
+    if (rc == 0)
+        rc = contact_log_effects(ch->d.log, &lc, &r, err);
     if (rc == 0 && !erased)
         rc = session_save(ch->d.sessions, j->contact, &s, now, now + cfg->sms.session_timeout, err);
     bool crisis = false;

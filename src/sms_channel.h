@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "batch.h"
+#include "contact_log.h"
 #include "config.h"
 #include "crypto.h"
 #include "flow.h"
@@ -34,6 +35,7 @@ struct sms_channel_deps {
     struct flow_set *const *flows; /* the set in service; read at each message (reloads swap it) */
     const struct place_table *places; /* may be NULL */
     struct metrics *metrics;
+    struct contact_log *log;
     const uint8_t *contact_key; /* CRYPTO_KEY_LEN bytes, copied */
 };
 

@@ -30,6 +30,7 @@ struct ussd_job {
     struct ussd_channel *ch;
     struct http_exchange *ex;
     char key[8 + CRYPTO_CONTACT_KEY_HEX]; /* "ussd:" + keyed hash of the session id */
+    char number[GATEWAY_NUMBER_MAX];      /* only for the contact log's pseudonym; "" if odd */
     char *text;                           /* the gateway's text: all answers so far */
     char flow[FLOW_ID_MAX];               /* flow for the dialled code, "" for the main one */
     struct flow_set *flows;
@@ -74,6 +75,7 @@ static void job_free(struct ussd_job *j)
         explicit_bzero(j->text, strlen(j->text));
         free(j->text);
     }
+    explicit_bzero(j->number, sizeof(j->number));
     flow_set_unref(j->flows);
     free(j->reply);
     free(j);
@@ -163,6 +165,9 @@ static int handle(sqlite3 *db, void *arg, char *err)
     };
     if (session_load(ch->d.sessions, j->key, now, &s, err) != 0)
         return -1;
+    char city_before[FLOW_VAR_VALUE_MAX] = "";
+    if (flow_session_var(&s, "city") != NULL)
+        snprintf(city_before, sizeof(city_before), "%s", flow_session_var(&s, "city"));
     if (!known) {
         rc = j->flow[0] != '\0' ? flow_engine_start(&env, &s, j->flow, &r)
                                 : flow_engine_step(&env, &s, &(struct flow_input){.text = ""}, &r);
@@ -175,6 +180,21 @@ static int handle(sqlite3 *db, void *arg, char *err)
     }
     if (rc != 0 || set_reply(j, &r) != 0) {
         err_set(err, "ussd: the flow engine could not answer");
+        flow_reply_release(&r);
+        return -1;
+    }
+    struct contact_log_context lc = {
+        .now = now,
+        .channel = "ussd",
+        .gateway = "africastalking",
+        .e164 = j->number[0] != '\0' ? j->number : NULL,
+        .lang = s.lang[0] != '\0' ? s.lang : j->flows->global.languages[0],
+        .city = flow_session_var(&s, "city"),
+    };
+    /* An ended conversation has forgotten the city: then log the one it had before. */
+    if (lc.city == NULL && city_before[0] != '\0')
+        lc.city = city_before;
+    if (contact_log_effects(ch->d.log, &lc, &r, err) != 0) {
         flow_reply_release(&r);
         return -1;
     }
@@ -269,6 +289,8 @@ static void webhook(struct http_exchange *ex, void *arg)
     }
     j->ch = ch;
     j->ex = ex;
+    if (gateway_normalise_number(gateway_param(&in, "phoneNumber"), j->number) != 0)
+        j->number[0] = '\0';
     crypto_contact_key(ch->key, session_id, hashed);
     snprintf(j->key, sizeof(j->key), "ussd:%s", hashed);
     const char *flow = config_map_get(&ch->d.cfg->ussd.service_codes, code);

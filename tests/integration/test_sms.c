@@ -127,6 +127,22 @@ static const char *field(const cJSON *r, const char *name)
     return cJSON_IsString(v) ? v->valuestring : "";
 }
 
+/* Reads one value from the server's database (read-only), as text; owned or NULL. */
+static char *db_value(const struct world *w, const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    char *out = NULL;
+
+    assert_int_equal(sqlite3_open_v2(w->s.db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL)
+        out = strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return out;
+}
+
 /* Posts a Twilio inbound SMS, signed unless token is NULL; returns the HTTP status. */
 static long post_twilio(const struct world *w, const char *sid, const char *body, const char *token,
                         const char *sign_url_override, struct testlib_response *res)
@@ -463,23 +479,13 @@ static void nothing_identifying_is_in_the_database_or_the_log(void **state)
         assert_null(memmem(db, db_len, "Kalliossa", 9));
         free(db);
     }
+    /* The contact log has the events, under a pseudonym. */
+    char *n = db_value(&w, "SELECT count(*) FROM contact_log WHERE channel = 'sms' AND "
+                           "gateway = '46elks' AND event = 'session_start' AND "
+                           "length(pseudonym) = 16");
+    assert_string_equal(n, "1");
+    free(n);
     release_world(&w);
-}
-
-/* Reads one value from the server's database (read-only), as text; owned or NULL. */
-static char *db_value(const struct world *w, const char *sql)
-{
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    char *out = NULL;
-
-    assert_int_equal(sqlite3_open_v2(w->s.db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL)
-        out = strdup((const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return out;
 }
 
 static void delivery_report_marks_the_message_delivered(void **state)

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <cjson/cJSON.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,7 +96,31 @@ static void tonight_branch_gives_the_shelter_in_one_session(void **state)
     t = post(&u, "s1", CODE, "98*1*00530");
     assert_contains(t, "END Helsinki: Hietaniemenkadun palvelukeskus");
     assert_contains(t, "09 3104 6628");
-    stop(&u);
+    assert_int_equal(testlib_server_stop(&u.s, 10000), 0);
+    /* One session in the anonymous log: from start to end, in Helsinki. */
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open_v2(u.s.db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT group_concat(event, ',') FROM (SELECT event FROM "
+                                        "contact_log WHERE channel = 'ussd' AND event IN "
+                                        "('session_start', 'session_end') ORDER BY id)",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "session_start,session_end");
+    sqlite3_finalize(st);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT city FROM contact_log WHERE event = "
+                                        "'session_end'",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "Helsinki");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    assert_false(testlib_server_log_has_sanitizer_report(&u.s));
+    testlib_server_release(&u.s);
 }
 
 static void eviction_branch_paginates_and_ends_with_thanks(void **state)
