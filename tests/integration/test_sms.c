@@ -16,8 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "crypto.h"
 #include "testlib.h"
 
 #define TWILIO_SID "AC00000000000000000000000000000001"
@@ -731,6 +733,159 @@ static void erase_removes_the_conversation_and_earlier_messages(void **state)
     release_world(&w);
 }
 
+static void timeouts_are_retried_and_a_garbled_success_is_not(void **state)
+{
+    struct world w;
+    struct want want = {&w, 1};
+    char *row;
+
+    (void)state;
+    start_world(&w, NULL);
+    assert_int_equal(testlib_emu_fail(&w.emu, "timeout", 1, 0), 0); /* outbox.timeout is 2 s */
+    send_elks(&w, CLIENT, 90, 1, "APUA");
+    assert_true(testlib_wait_for(have_accepted, &want, 20000));
+    assert_int_equal(testlib_emu_count(&w.emu, NULL, -1), 2);
+    /* A 2xx with a body that is not the gateway's JSON: taken, so never sent twice. */
+    assert_int_equal(testlib_emu_fail(&w.emu, "garbage", 1, 0), 0);
+    send_elks(&w, "+358401234500", 91, 1, "APUA");
+    sleep(2);
+    assert_int_equal(testlib_emu_count(&w.emu, NULL, -1), 3);
+    stop_world(&w);
+    row = db_value(&w, "SELECT group_concat(status || ':' || coalesce(gateway_msg_id, 'none'), "
+                       "';') FROM (SELECT * FROM outbox ORDER BY id)");
+    assert_non_null(strstr(row, ";sent:none"));
+    free(row);
+    release_world(&w);
+}
+
+static void retry_after_is_honoured(void **state)
+{
+    struct world w;
+    struct want want = {&w, 1};
+    struct timespec t0, t1;
+
+    (void)state;
+    start_world(&w, NULL);
+    assert_int_equal(testlib_emu_fail(&w.emu, "429", 1, 3), 0);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    send_elks(&w, CLIENT, 100, 1, "APUA");
+    assert_true(testlib_wait_for(have_accepted, &want, 20000));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    /* The retry waited for Retry-After: 3 (and never less: a lower bound only). */
+    assert_true(t1.tv_sec - t0.tv_sec >= 2);
+    stop_world(&w);
+    release_world(&w);
+}
+
+static void rate_limit_spaces_out_sends(void **state)
+{
+    struct world w;
+    struct want want = {&w, 6};
+    struct timespec t0, t1;
+    char from[32];
+
+    (void)state;
+    start_world(&w, "\"outbox\": {\"rate\": 2, \"retry_base\": 1, \"timeout\": 2}");
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int i = 0; i < 6; i++) {
+        snprintf(from, sizeof(from), "+35840123460%d", i);
+        send_elks(&w, from, 110 + i, 1, "APUA");
+    }
+    assert_true(testlib_wait_for(have_accepted, &want, 20000));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    /* Two at once, then two a second: six sends cannot all be done in under 1.5 s. */
+    assert_true((double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9 >= 1.5);
+    stop_world(&w);
+    release_world(&w);
+}
+
+static void signatures_are_checked_against_the_public_url_behind_a_proxy(void **state)
+{
+    struct world w;
+    struct testlib_response r;
+    const char *const pairs[] = {"MessageSid", "SMproxy", "AccountSid", TWILIO_SID,
+                                 "From",       CLIENT,    "To",         "+15005550006",
+                                 "Body",       "APUA",    NULL};
+    char url[256], sig[64], h[128];
+    char *form = testlib_form(pairs);
+    static const char *const ct = "Content-Type: application/x-www-form-urlencoded";
+
+    (void)state;
+    start_world(&w, "\"public_url\": \"https://katto.example.fi\"");
+    snprintf(url, sizeof(url), "%s/webhooks/twilio/sms", w.s.base_url);
+    /* Signed for the URL Twilio called (the proxy's): accepted. */
+    testlib_twilio_sign(TWILIO_TOKEN, "https://katto.example.fi/webhooks/twilio/sms", pairs, sig);
+    snprintf(h, sizeof(h), "X-Twilio-Signature: %s", sig);
+    const char *const good[] = {ct, h, NULL};
+    assert_int_equal(testlib_http("POST", url, good, form, strlen(form), &r), 0);
+    assert_int_equal(r.status, 200);
+    testlib_response_release(&r);
+    /* Signed for the address behind the proxy: refused. */
+    testlib_twilio_sign(TWILIO_TOKEN, url, pairs, sig);
+    snprintf(h, sizeof(h), "X-Twilio-Signature: %s", sig);
+    const char *const bad[] = {ct, h, NULL};
+    assert_int_equal(testlib_http("POST", url, bad, form, strlen(form), &r), 0);
+    assert_int_equal(r.status, 403);
+    testlib_response_release(&r);
+    free(form);
+    stop_world(&w);
+    release_world(&w);
+}
+
+static void gatewayapi_status_events_need_their_hmac(void **state)
+{
+    struct world w;
+    struct testlib_response r;
+    char url[256], sig[128], hex[65];
+    uint8_t mac[32];
+    const char *body = "{\"event_id\": \"e1\", \"timestamp\": 1795000000, \"event_type\": "
+                       "\"message.status.sms\", \"event\": {\"msg_id\": \"01JNN\", "
+                       "\"status\": \"DELIVERED\"}}";
+
+    (void)state;
+    start_world(&w, "\"gateways\": {\"gatewayapi\": {\"status_secret\": \"v1-secret\"}}");
+    snprintf(url, sizeof(url), "%s/webhooks/gatewayapi/status", w.s.base_url);
+    crypto_hmac_sha256("v1-secret", 9, body, strlen(body), mac);
+    crypto_hex(mac, 32, hex);
+    snprintf(sig, sizeof(sig), "Signature: v1=%s", hex);
+    const char *const good[] = {"Content-Type: application/json", sig, NULL};
+    assert_int_equal(testlib_http("POST", url, good, body, strlen(body), &r), 0);
+    assert_int_equal(r.status, 204);
+    testlib_response_release(&r);
+    hex[0] = hex[0] == 'a' ? 'b' : 'a';
+    snprintf(sig, sizeof(sig), "Signature: v1=%s", hex);
+    const char *const bad[] = {"Content-Type: application/json", sig, NULL};
+    assert_int_equal(testlib_http("POST", url, bad, body, strlen(body), &r), 0);
+    assert_int_equal(r.status, 403);
+    testlib_response_release(&r);
+    stop_world(&w);
+    release_world(&w);
+}
+
+static void an_oversized_webhook_gets_413(void **state)
+{
+    struct world w;
+    struct testlib_response r;
+    char url[256];
+    size_t n = 70 * 1024;
+    char *big = malloc(n + 1);
+    static const char *const ct[] = {"Content-Type: application/x-www-form-urlencoded", NULL};
+
+    (void)state;
+    memset(big, 'a', n);
+    memcpy(big, "message=", 8);
+    big[n] = '\0';
+    start_world(&w, NULL);
+    snprintf(url, sizeof(url), "%s/webhooks/46elks/sms?token=%s", w.s.base_url, ELKS_HOOK);
+    assert_int_equal(testlib_http("POST", url, ct, big, n, &r), 0);
+    assert_int_equal(r.status, 413);
+    testlib_response_release(&r);
+    free(big);
+    send_elks(&w, CLIENT, 120, 1, "APUA"); /* still serving */
+    stop_world(&w);
+    release_world(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -750,6 +905,12 @@ int main(void)
         cmocka_unit_test(stop_cancels_replies_still_waiting),
         cmocka_unit_test(a_rejected_send_is_failed_and_not_retried),
         cmocka_unit_test(erase_removes_the_conversation_and_earlier_messages),
+        cmocka_unit_test(timeouts_are_retried_and_a_garbled_success_is_not),
+        cmocka_unit_test(retry_after_is_honoured),
+        cmocka_unit_test(rate_limit_spaces_out_sends),
+        cmocka_unit_test(signatures_are_checked_against_the_public_url_behind_a_proxy),
+        cmocka_unit_test(gatewayapi_status_events_need_their_hmac),
+        cmocka_unit_test(an_oversized_webhook_gets_413),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
