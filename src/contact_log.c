@@ -150,6 +150,7 @@ static const char *event_name(enum flow_effect_kind k)
     case FLOW_EFFECT_PRIVACY: return "privacy";
     case FLOW_EFFECT_CALLBACK_WANTED: return "callback_requested";
     case FLOW_EFFECT_SESSION_END: return "session_end";
+    case FLOW_EFFECT_SMS_COPY: return "sms_copy";
     default: return NULL;
     }
 }

@@ -31,13 +31,13 @@ const char *const flow_global_text_names[FLOW_TEXT_COUNT] = {
 };
 
 const char *const flow_placeholders[] = {
-    "city", "place", "postal_code", "privacy_url", "hint", "min", "max", NULL,
+    "city", "place", "postal_code", "privacy_url", "hint", "min", "max", "channel", NULL,
 };
 
 static const char *const kind_names[FLOW_KIND_COUNT] = {
     [FLOW_KIND_MESSAGE] = "message", [FLOW_KIND_MENU] = "menu",         [FLOW_KIND_INPUT] = "input",
     [FLOW_KIND_SWITCH] = "switch",   [FLOW_KIND_LANGUAGE] = "language", [FLOW_KIND_JUMP] = "jump",
-    [FLOW_KIND_END] = "end",
+    [FLOW_KIND_END] = "end",         [FLOW_KIND_SMS_COPY] = "sms_copy",
 };
 
 static const char *const expect_names[FLOW_EXPECT_COUNT] = {

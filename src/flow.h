@@ -45,6 +45,7 @@ enum flow_kind {
     FLOW_KIND_LANGUAGE, /* set the session language, go on to next */
     FLOW_KIND_JUMP,     /* continue in another flow (its start, or a named node) */
     FLOW_KIND_END,      /* say text and end the conversation */
+    FLOW_KIND_SMS_COPY, /* USSD: text it to the person as an SMS; SMS: say it; go on to next */
     FLOW_KIND_COUNT
 };
 
@@ -208,8 +209,9 @@ bool flow_kind_waits(enum flow_kind kind);
 
 /*
  * Placeholders the engine fills in any text, written {name}: city, place,
- * postal_code, privacy_url, hint, min, max; plus any variable that an input
- * node of the same flow stores. NULL-terminated.
+ * postal_code, privacy_url, hint, min, max, channel ("sms" or "ussd", also
+ * usable by a switch); plus any variable that an input node of the same flow
+ * stores. NULL-terminated.
  */
 extern const char *const flow_placeholders[];
 

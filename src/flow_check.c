@@ -338,7 +338,7 @@ static kind_check_fn *const kind_checks[] = {
     [FLOW_KIND_MESSAGE] = check_message,   [FLOW_KIND_MENU] = check_menu,
     [FLOW_KIND_INPUT] = check_input,       [FLOW_KIND_SWITCH] = check_switch,
     [FLOW_KIND_LANGUAGE] = check_language, [FLOW_KIND_JUMP] = check_jump,
-    [FLOW_KIND_END] = check_said_text,
+    [FLOW_KIND_END] = check_said_text,     [FLOW_KIND_SMS_COPY] = check_message,
 };
 _Static_assert(sizeof(kind_checks) / sizeof(kind_checks[0]) == FLOW_KIND_COUNT,
                "one check per node kind");

@@ -28,7 +28,8 @@ struct step {
     struct buf text;                /* texts collected during the walk */
     const struct flow_node *asking; /* the node the walk stopped at, if it waits */
     const struct flow *asking_flow;
-    bool quiet; /* rebuilding a USSD screen: no effects */
+    struct flow_position ended; /* the end node a walk stopped at */
+    bool quiet;                 /* rebuilding a USSD screen: no effects */
     bool failed;
 };
 
@@ -46,6 +47,7 @@ static const char *const effect_names[FLOW_EFFECT_COUNT] = {
     [FLOW_EFFECT_PRIVACY] = "privacy",
     [FLOW_EFFECT_CALLBACK_WANTED] = "callback_wanted",
     [FLOW_EFFECT_SESSION_END] = "session_end",
+    [FLOW_EFFECT_SMS_COPY] = "sms_copy",
 };
 
 const char *flow_effect_name(enum flow_effect_kind kind)
@@ -144,6 +146,8 @@ static const char *placeholder(const struct step *st, const char *name, const ch
     static char number[24]; /* engine is single-threaded; used before the next call */
     const char *v;
 
+    if (strcmp(name, "channel") == 0)
+        return st->env->channel == FLOW_CHANNEL_USSD ? "ussd" : "sms";
     if (strcmp(name, "privacy_url") == 0)
         return st->env->privacy_url != NULL ? st->env->privacy_url : "";
     if (strcmp(name, "hint") == 0)
@@ -237,6 +241,29 @@ static bool switch_case_matches(const struct flow_case *c, const char *value)
 }
 
 /*
+ * Renders text for an SMS copy (placeholders filled) into out->sms_copy,
+ * appending; a NULL text copies what this step has said so far.
+ */
+static int copy_to_sms(struct step *st, const char *text, const struct flow_node *n)
+{
+    struct buf saved = st->text;
+    char *copy;
+
+    buf_init(&st->text, REPLY_MAX);
+    if (st->out->sms_copy != NULL)
+        buf_puts(&st->text, st->out->sms_copy);
+    say(st, text != NULL ? text : buf_str(&saved), NULL, n);
+    copy = buf_detach(&st->text);
+    st->text = saved;
+    if (copy == NULL)
+        return -1;
+    free(st->out->sms_copy);
+    st->out->sms_copy = copy;
+    effect(st, FLOW_EFFECT_SMS_COPY, NULL, n->id, NULL);
+    return 0;
+}
+
+/*
  * Walks from flow/node until a question or an end, saying the texts of the
  * nodes on the way. On WALK_WAIT, s->at is the question.
  */
@@ -253,8 +280,18 @@ static enum walk_result walk(struct step *st, const char *flow_id, const char *n
             say(st, node_text(st, f, &n->text), NULL, n);
             node_id = n->next;
             continue;
+        case FLOW_KIND_SMS_COPY:
+            if (st->env->channel == FLOW_CHANNEL_SMS) {
+                say(st, node_text(st, f, &n->text), NULL, n); /* already on SMS: just say it */
+            } else if (!st->quiet &&
+                       copy_to_sms(st, n->text.n > 0 ? node_text(st, f, &n->text) : NULL, n) != 0) {
+                return WALK_ERROR;
+            }
+            node_id = n->next;
+            continue;
         case FLOW_KIND_SWITCH: {
-            const char *value = flow_session_var(st->s, n->on);
+            const char *value = strcmp(n->on, "channel") == 0 ? placeholder(st, "channel", NULL, n)
+                                                              : flow_session_var(st->s, n->on);
 
             node_id = n->next;
             for (size_t i = 0; i < n->ncases; i++) {
@@ -276,6 +313,8 @@ static enum walk_result walk(struct step *st, const char *flow_id, const char *n
             continue;
         case FLOW_KIND_END:
             say(st, node_text(st, f, &n->text), NULL, n);
+            snprintf(st->ended.flow, sizeof(st->ended.flow), "%s", f->id);
+            snprintf(st->ended.node, sizeof(st->ended.node), "%s", n->id);
             effect(st, FLOW_EFFECT_NODE, f->id, n->id, NULL);
             /* The conversation forgets its answers now: the city goes with the end event
              * for the anonymous log. */
@@ -330,6 +369,37 @@ static int finish(struct step *st, bool end)
     return st->out->text != NULL && !st->failed ? 0 : -1;
 }
 
+/*
+ * Renders the last reply of a conversation. On USSD a last screen that does
+ * not fit is shown page by page: CON with "98" while pages remain (the
+ * session waits at the end node), END with the last page.
+ */
+static int finish_end(struct step *st)
+{
+    int page = st->s->page, rc;
+
+    if (st->env->channel == FLOW_CHANNEL_USSD) {
+        const char *more = flow_text_get(&st->env->flows->global.texts[FLOW_TEXT_MORE], lang(st),
+                                         default_lang(st));
+        size_t npages = 0;
+        char *probe =
+            flow_render_ussd(buf_str(&st->text), NULL, 0, more, st->env->ussd_budget, 0, &npages);
+
+        free(probe);
+        if ((size_t)page + 1 < npages) {
+            rc = finish(st, false);
+            st->s->at = st->ended;
+            st->s->failures = 0;
+            return rc;
+        }
+    }
+    end_conversation(st->s);
+    st->s->page = page; /* the page to render; an ended session starts at 0 again */
+    rc = finish(st, true);
+    st->s->page = 0;
+    return rc;
+}
+
 /* Remembers where this screen's text starts, so that "98" can rebuild it
  * (USSD). */
 static void mark_screen(struct step *st, int prefix, const char *flow, const char *node)
@@ -364,9 +434,7 @@ static int go(struct step *st, int prefix, const char *flow_id, const char *node
     r = walk(st, f->id, node_id);
     if (r == WALK_ERROR)
         return -1;
-    if (r == WALK_END)
-        end_conversation(st->s);
-    return finish(st, r == WALK_END);
+    return r == WALK_END ? finish_end(st) : finish(st, false);
 }
 
 static int start_conversation(struct step *st, int prefix, const char *flow_id)
@@ -655,6 +723,16 @@ static int answer(struct step *st, const char *text)
     const char *next = NULL, *rest = NULL;
     const struct flow *kw;
 
+    if (n != NULL && n->kind == FLOW_KIND_END && st->env->channel == FLOW_CHANNEL_USSD) {
+        /* The last screen, page by page: any answer shows the next page. */
+        s->page++;
+        st->quiet = true;
+        if (s->screen_prefix >= 0)
+            say_global(st, (enum flow_global_text)s->screen_prefix, NULL, NULL);
+        if (walk(st, s->screen_from.flow, s->screen_from.node) != WALK_END)
+            return start_conversation(st, FLOW_TEXT_START_OVER, NULL);
+        return finish_end(st);
+    }
     if (n == NULL || !flow_kind_waits(n->kind)) {
         /* The flows were reloaded and this question is gone: start over politely.
          */
@@ -822,5 +900,6 @@ int flow_engine_start(const struct flow_env *env, struct flow_session *s, const 
 void flow_reply_release(struct flow_reply *r)
 {
     free(r->text);
+    free(r->sms_copy);
     memset(r, 0, sizeof(*r));
 }

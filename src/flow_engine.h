@@ -86,6 +86,7 @@ enum flow_effect_kind {
     FLOW_EFFECT_PRIVACY,
     FLOW_EFFECT_CALLBACK_WANTED, /* SOITA and no callback flow loaded */
     FLOW_EFFECT_SESSION_END,     /* arg: the city the conversation knew, if any */
+    FLOW_EFFECT_SMS_COPY,        /* USSD: the reply's sms_copy is to be texted to the person */
     FLOW_EFFECT_COUNT
 };
 
@@ -98,8 +99,9 @@ struct flow_effect {
 #define FLOW_MAX_EFFECTS 16
 
 struct flow_reply {
-    char *text; /* owned; NULL when nothing is to be sent (an opted-out number) */
-    bool end;   /* the conversation is over (USSD: END instead of CON) */
+    char *text;     /* owned; NULL when nothing is to be sent (an opted-out number) */
+    char *sms_copy; /* owned; USSD: text to send to the person by SMS (sms_copy nodes), or NULL */
+    bool end;       /* the conversation is over (USSD: END instead of CON) */
     struct flow_effect effects[FLOW_MAX_EFFECTS];
     size_t neffects;
 };

@@ -12,7 +12,7 @@ static const char *const shapes[FLOW_KIND_COUNT] = {
     [FLOW_KIND_MESSAGE] = "note",        [FLOW_KIND_MENU] = "box",
     [FLOW_KIND_INPUT] = "parallelogram", [FLOW_KIND_SWITCH] = "diamond",
     [FLOW_KIND_LANGUAGE] = "hexagon",    [FLOW_KIND_JUMP] = "cds",
-    [FLOW_KIND_END] = "doublecircle",
+    [FLOW_KIND_END] = "doublecircle",    [FLOW_KIND_SMS_COPY] = "note",
 };
 
 /* Appends s as the inside of a DOT double-quoted string, at most max_chars characters. */

@@ -607,6 +607,18 @@ static void load_jump(struct loader *l, const cJSON *obj, const char *path, stru
     node->target_node = get_string(l, obj, path, "node", false);
 }
 
+/* sms_copy: the text is optional; without one it copies what this step has said so far. */
+static void load_sms_copy(struct loader *l, const cJSON *obj, const char *path,
+                          struct flow_node *node)
+{
+    char sub[PATH_LEN];
+    const cJSON *text = member(l, obj, path, "text", false);
+
+    if (text != NULL)
+        load_text(l, text, path_key(sub, path, "text"), &node->text);
+    load_next(l, obj, path, node);
+}
+
 /* File-scope compound literals have static storage, so the table can point at them. */
 #define KEYS(...) ((const char *const[]){"type", __VA_ARGS__, NULL})
 
@@ -629,6 +641,7 @@ static const struct kind_loader {
     [FLOW_KIND_LANGUAGE] = {KEYS("language", "next"), false, load_language},
     [FLOW_KIND_JUMP] = {KEYS("flow", "node"), false, load_jump},
     [FLOW_KIND_END] = {KEYS("text"), true, NULL},
+    [FLOW_KIND_SMS_COPY] = {KEYS("text", "next"), false, load_sms_copy},
 };
 _Static_assert(sizeof(kinds) / sizeof(kinds[0]) == FLOW_KIND_COUNT, "one loader per node kind");
 

@@ -9,6 +9,7 @@
 
 #include "err.h"
 #include "flow_engine.h"
+#include "flow_render.h"
 #include "gateway.h"
 #include "log.h"
 #include "utf8.h"
@@ -21,7 +22,7 @@
 struct ussd_channel {
     struct sms_channel_deps d;
     uint8_t key[CRYPTO_KEY_LEN];
-    sqlite3_stmt *get, *put, *del;
+    sqlite3_stmt *get, *put, *del, *opted_out;
     sqlite3_stmt *purge;
     char path[256];
 };
@@ -35,6 +36,7 @@ struct ussd_job {
     char flow[FLOW_ID_MAX];               /* flow for the dialled code, "" for the main one */
     struct flow_set *flows;
     char *reply; /* "CON ..." / "END ...", owned */
+    bool queued; /* an SMS copy went into the outbox: wake it after the commit */
 };
 
 static long long now_s(void)
@@ -103,6 +105,54 @@ static int forget(struct ussd_job *j, char *err)
     }
     done(ch->del, 0);
     return session_delete(ch->d.sessions, j->key, err);
+}
+
+/*
+ * Queues the flow's SMS copy ("we will text you the addresses") through the
+ * default gateway. The flow asks for consent first; a number that sent STOP
+ * gets nothing.
+ */
+static int copy_by_sms(struct ussd_job *j, const char *text, long long now, char *err)
+{
+    struct ussd_channel *ch = j->ch;
+    const struct config *cfg = ch->d.cfg;
+    const struct gateway_ops *ops = gateway_find(cfg->default_gateway);
+    char contact[CRYPTO_CONTACT_KEY_HEX];
+    struct flow_sms sms;
+    bool stopped;
+    int rc = 0;
+
+    if (j->number[0] == '\0' || ops == NULL || !ops->configured(cfg)) {
+        log_warn("ussd.sms_copy", "problem=\"no number or no configured default_gateway\"");
+        return 0;
+    }
+    crypto_contact_key(ch->d.contact_key, j->number, contact);
+    sqlite3_bind_text(ch->opted_out, 1, contact, -1, SQLITE_STATIC);
+    stopped = sqlite3_step(ch->opted_out) == SQLITE_ROW;
+    done(ch->opted_out, 0);
+    if (stopped)
+        return 0;
+    if (flow_render_sms(text, (size_t)cfg->sms.max_segments, &sms) != 0) {
+        err_set(err, "ussd: cannot render the SMS copy");
+        return -1;
+    }
+    for (size_t i = 0; i < sms.n && rc == 0; i++) {
+        struct outbox_message m = {
+            .gateway = ops->name,
+            .contact_key = contact,
+            .to = j->number,
+            .body = sms.parts[i].text,
+            .info = &sms.parts[i].info,
+        };
+        int allowed = outbox_allow(ch->d.outbox, contact, now, err);
+
+        if (allowed < 0)
+            rc = -1;
+        else if (allowed > 0 && (rc = outbox_enqueue(ch->d.outbox, &m, now, NULL, err)) == 0)
+            j->queued = true;
+    }
+    flow_sms_release(&sms);
+    return rc;
 }
 
 /* Batch work: reconcile, step, and store, in one transaction. */
@@ -194,7 +244,8 @@ static int handle(sqlite3 *db, void *arg, char *err)
     /* An ended conversation has forgotten the city: then log the one it had before. */
     if (lc.city == NULL && city_before[0] != '\0')
         lc.city = city_before;
-    if (contact_log_effects(ch->d.log, &lc, &r, err) != 0) {
+    if (contact_log_effects(ch->d.log, &lc, &r, err) != 0 ||
+        (r.sms_copy != NULL && copy_by_sms(j, r.sms_copy, now, err) != 0)) {
         flow_reply_release(&r);
         return -1;
     }
@@ -235,6 +286,8 @@ static void finished(int status, void *arg)
         reply_text(j->ex, USSD_SORRY);
     } else {
         reply_text(j->ex, j->reply);
+        if (j->queued)
+            outbox_kick(j->ch->d.outbox);
     }
     job_free(j);
 }
@@ -341,6 +394,7 @@ struct ussd_channel *ussd_channel_new(const struct sms_channel_deps *deps, struc
                 "last_reply = excluded.last_reply, expires_at = excluded.expires_at",
                 &ch->put, err) ||
         prepare(ch, "DELETE FROM ussd_state WHERE key = ?1", &ch->del, err) ||
+        prepare(ch, "SELECT 1 FROM opt_outs WHERE contact_key = ?1", &ch->opted_out, err) ||
         prepare(ch,
                 "DELETE FROM ussd_state WHERE key IN "
                 "(SELECT key FROM ussd_state WHERE expires_at <= ?1 LIMIT ?2)",
@@ -372,6 +426,7 @@ void ussd_channel_free(struct ussd_channel *ch)
     sqlite3_finalize(ch->get);
     sqlite3_finalize(ch->put);
     sqlite3_finalize(ch->del);
+    sqlite3_finalize(ch->opted_out);
     sqlite3_finalize(ch->purge);
     explicit_bzero(ch->key, sizeof(ch->key));
     explicit_bzero(ch->path, sizeof(ch->path));

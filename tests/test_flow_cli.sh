@@ -15,7 +15,7 @@ grep -q '^ok: ' "$tmp/check.out" || fail "check prints no ok line"
 # A broken flow: exit 65 and one line per problem as file: path: problem.
 mkdir "$tmp/broken"
 cp "$src/flows/global.json" "$src/flows/helpline.json" "$tmp/broken/"
-sed 's/"next": "bye"/"next": "byee"/' "$src/flows/tonight.json" >"$tmp/broken/tonight.json"
+sed 's/"next": "copy_check"/"next": "byee"/' "$src/flows/tonight.json" >"$tmp/broken/tonight.json"
 set +e
 "$bin" check "$tmp/broken" >"$tmp/broken.out"
 rc=$?

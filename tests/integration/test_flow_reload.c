@@ -100,7 +100,7 @@ static void broken_edit_keeps_the_previous_flows_and_is_reported(void **state)
     assert_true(testlib_wait_for(health_is, &c, 10000)); /* still 2 flows in service */
     log = testlib_read_file(c.s.log_path, NULL);
     assert_non_null(strstr(log, "event=flows.reload_failed"));
-    assert_non_null(strstr(log, "path=nodes.helsinki.next"));
+    assert_non_null(strstr(log, "unknown node 'bey'"));
     free(log);
 
     /* Fixed: reloaded. */
@@ -112,7 +112,9 @@ static void broken_edit_keeps_the_previous_flows_and_is_reported(void **state)
     snprintf(path, sizeof(path), "%s/tonight.json", src_flows);
     text = testlib_read_file(path, NULL);
     replace_padded(text, "\"flow\": \"tonight\"", "\"flow\": \"tonigh2\"");
-    replace_padded(text, "\"YÖ\", \"NATT\", \"BED\"", "\"Y2\"");
+    replace_padded(text, "\"YÖ\"", "\"Y2\"");
+    replace_padded(text, "\"NATT\"", "\"N2\"");
+    replace_padded(text, "\"BED\"", "\"B2\"");
     snprintf(path, sizeof(path), "%s/tonight2.json", c.flows);
     testlib_write_file(path, text);
     free(text);

@@ -94,6 +94,8 @@ static void tonight_branch_gives_the_shelter_in_one_session(void **state)
     t = post(&u, "s1", CODE, "98*1");
     assert_contains(t, "CON Missä olet?");
     t = post(&u, "s1", CODE, "98*1*00530");
+    assert_contains(t, "CON Haluatko tiedot myös tekstiviestinä"); /* consent first */
+    t = post(&u, "s1", CODE, "98*1*00530*2");
     assert_contains(t, "END Helsinki: Hietaniemenkadun palvelukeskus");
     assert_contains(t, "09 3104 6628");
     assert_int_equal(testlib_server_stop(&u.s, 10000), 0);
@@ -233,6 +235,8 @@ static void dial_code_mapped_to_a_flow_starts_it(void **state)
     t = post(&u, "s8", "*500*1#", "");
     assert_contains(t, "Missä olet?");
     t = post(&u, "s8", "*500*1#", "Tampere");
+    assert_contains(t, "CON Haluatko tiedot");
+    t = post(&u, "s8", "*500*1#", "Tampere*ei");
     assert_contains(t, "END Tampere: sosiaali- ja kriisipäivystys 050 062 5990");
     stop(&u);
 }
@@ -253,6 +257,11 @@ static bool emu_has_one(void *arg)
     return testlib_emu_count(arg, "46elks", 1) >= 1;
 }
 
+static bool emu_has_two(void *arg)
+{
+    return testlib_emu_count(arg, "46elks", 1) >= 2;
+}
+
 static void the_same_conversation_over_sms_and_ussd_reaches_the_same_result(void **state)
 {
     struct ussd u;
@@ -268,7 +277,8 @@ static void the_same_conversation_over_sms_and_ussd_reaches_the_same_result(void
     assert_int_equal(testlib_emu_start(&emu, 0, NULL), 0);
     snprintf(extra, sizeof(extra),
              "\"gateways\": {\"46elks\": {\"username\": \"%s\", \"password\": \"%s\", "
-             "\"from\": \"Katto\", \"base_url\": \"%s\", \"webhook_token\": \"t\"}}",
+             "\"from\": \"Katto\", \"base_url\": \"%s\", \"webhook_token\": \"t\"}}, "
+             "\"default_gateway\": \"46elks\"",
              TESTLIB_EMU_ELKS_USER, TESTLIB_EMU_ELKS_PASS, emu.base_url);
     start(&u, extra);
     char *form = testlib_form(pairs);
@@ -287,11 +297,29 @@ static void the_same_conversation_over_sms_and_ussd_reaches_the_same_result(void
     cJSON_Delete(all);
     post(&u, "s10", "*500*1#", "");
     post(&u, "s10", "*500*1#", "00530");
+    post(&u, "s10", "*500*1#", "00530*2");
     /* The same answer: the shelter's text, whichever channel carried the question. */
     assert_contains(sms, "Helsinki: Hietaniemenkadun palvelukeskus on auki aina");
     assert_contains(u.reply, "Helsinki: Hietaniemenkadun palvelukeskus on auki aina");
     assert_contains(sms, "09 3104 6628");
     assert_contains(u.reply, "09 3104 6628");
+    /* With consent, USSD hands the details over to SMS through the default gateway. */
+    post(&u, "s11", "*500*1#", "");
+    post(&u, "s11", "*500*1#", "00530");
+    assert_contains(post(&u, "s11", "*500*1#", "00530*1"), "Tiedot tulevat myös tekstiviestinä");
+    assert_true(testlib_wait_for(emu_has_two, &emu, 10000));
+    all = testlib_emu_requests(&emu);
+    int copies = 0;
+    cJSON_ArrayForEach(x, all)
+    {
+        const cJSON *text = cJSON_GetObjectItem(x, "text"), *to = cJSON_GetObjectItem(x, "to");
+
+        copies += cJSON_IsString(text) && cJSON_IsString(to) &&
+                  strcmp(to->valuestring, "+358401234567") == 0 &&
+                  strstr(text->valuestring, "09 3104 6628") != NULL;
+    }
+    cJSON_Delete(all);
+    assert_int_equal(copies, 2); /* the SMS conversation's reply and the USSD copy */
     stop(&u);
     assert_int_equal(testlib_emu_stop(&emu), 0);
     testlib_emu_release(&emu);

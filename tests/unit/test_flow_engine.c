@@ -342,7 +342,11 @@ static void ussd_screens_fit_the_budget_and_end_with_end(void **state)
     t = send(f, "1");
     assert_true(utf8_count(t) <= 160);
     t = send(f, "Pori");
+    assert_contains(t, "tekstiviestinä"); /* USSD offers an SMS copy, with consent */
+    assert_false(f->r.end);
+    t = send(f, "2");
     assert_contains(t, "02 623 4380");
+    assert_null(f->r.sms_copy);
     assert_true(utf8_count(t) <= 160 || f->r.end);
     assert_true(f->r.end);
 }
@@ -399,6 +403,29 @@ static void yes_no_answers_in_many_languages(void **state)
     }
 }
 
+static void ussd_sms_copy_needs_consent_and_long_end_screens_are_paged(void **state)
+{
+    struct fixture *f = *state;
+    const char *t;
+
+    f->env.channel = FLOW_CHANNEL_USSD;
+    send(f, "YÖ");
+    send(f, "00530");
+    t = send(f, "1"); /* yes: text me the details */
+    assert_non_null(f->r.sms_copy);
+    assert_non_null(strstr(f->r.sms_copy, "09 3104 6628"));
+    assert_true(has_effect(f, FLOW_EFFECT_SMS_COPY));
+    /* The last screen does not fit: CON with 98, then END with the rest. */
+    assert_false(f->r.end);
+    assert_contains(t, "98 Lisää");
+    assert_true(utf8_count(t) <= 160);
+    t = send(f, "98");
+    assert_true(f->r.end);
+    assert_contains(t, "Hätä: 112");
+    assert_null(f->r.sms_copy); /* rebuilding a page never sends the copy twice */
+    assert_string_equal(f->s.at.flow, "");
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -419,6 +446,7 @@ int main(void)
         T(privacy_word_gives_the_notice_with_its_link),
         T(call_word_without_a_callback_flow_says_so_honestly),
         T(ussd_screens_fit_the_budget_and_end_with_end),
+        T(ussd_sms_copy_needs_consent_and_long_end_screens_are_paged),
         T(vanished_node_after_a_reload_starts_over),
         T(invalid_utf8_is_not_understood_and_not_echoed),
         T(the_same_input_gives_the_same_output),

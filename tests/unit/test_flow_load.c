@@ -338,7 +338,9 @@ static const struct bad_fixture bad_fixtures[] = {
     {"unknown_key.json", DIAG_ERROR, NULL, "nodes.hello.nxet",
      "unknown key 'nxet' (did you mean 'next'?)", 1},
     {"unknown_kind.json", DIAG_ERROR, NULL, "nodes.hello.type",
-     "unknown node type 'question': use message, menu, input, switch, language, jump or end", 0},
+     "unknown node type 'question': use message, menu, input, switch, language, jump, end or "
+     "sms_copy",
+     0},
     {"dangling_next.json", DIAG_ERROR, NULL, "nodes.welcome.options[1].next",
      "unknown node 'shelterx'", 0},
     {"unreachable.json", DIAG_ERROR, NULL, "nodes.orphan", "unreachable from start", 0},
