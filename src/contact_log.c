@@ -13,7 +13,7 @@
 
 struct contact_log {
     sqlite3 *db;
-    sqlite3_stmt *insert, *key_get, *key_put, *key_drop, *erase, *retain;
+    sqlite3_stmt *insert, *insert_session, *key_get, *key_put, *key_drop, *erase, *retain;
     char period[8]; /* the cached key's period */
     uint8_t key[CRYPTO_KEY_LEN];
 };
@@ -109,6 +109,10 @@ struct contact_log *contact_log_new(sqlite3 *db, char *err)
                 " event, service_id, pseudonym) VALUES (?1, ?2, ?3, ?4, nullif(?5, ''),"
                 " nullif(?6, ''), nullif(?7, ''), nullif(?8, ''), ?9, nullif(?10, ''), ?11)",
                 &l->insert, err) ||
+        prepare(l,
+                "INSERT INTO contact_log (hour, period, channel, gateway, lang, city, event, path,"
+                " pseudonym) VALUES (?1, ?2, ?3, ?4, nullif(?5, ''), nullif(?6, ''), ?7, ?8, ?9)",
+                &l->insert_session, err) ||
         prepare(l, "SELECT key FROM pseudonym_keys WHERE period = ?1", &l->key_get, err) ||
         prepare(l, "INSERT INTO pseudonym_keys (period, key) VALUES (?1, ?2)", &l->key_put, err) ||
         prepare(l, "DELETE FROM pseudonym_keys WHERE period <> ?1", &l->key_drop, err) ||
@@ -126,6 +130,7 @@ void contact_log_free(struct contact_log *l)
     if (l == NULL)
         return;
     sqlite3_finalize(l->insert);
+    sqlite3_finalize(l->insert_session);
     sqlite3_finalize(l->key_get);
     sqlite3_finalize(l->key_put);
     sqlite3_finalize(l->key_drop);
@@ -203,6 +208,34 @@ int contact_log_effects(struct contact_log *l, const struct contact_log_context 
         }
     }
     return 0;
+}
+
+int contact_log_session(struct contact_log *l, const struct contact_log_context *ctx,
+                        const char *event, const char *path, char *err)
+{
+    char hour[20], period[8], pseud[2 * PSEUDONYM_BYTES + 1] = "";
+    int rc;
+
+    contact_log_hour(ctx->now, hour);
+    contact_log_period(ctx->now, period);
+    if (ctx->e164 != NULL && pseudonym(l, ctx->e164, ctx->now, pseud, err) != 0)
+        return -1;
+    sqlite3_bind_text(l->insert_session, 1, hour, -1, SQLITE_STATIC);
+    sqlite3_bind_text(l->insert_session, 2, period, -1, SQLITE_STATIC);
+    sqlite3_bind_text(l->insert_session, 3, ctx->channel, -1, SQLITE_STATIC);
+    sqlite3_bind_text(l->insert_session, 4, ctx->gateway, -1, SQLITE_STATIC);
+    sqlite3_bind_text(l->insert_session, 5, ctx->lang != NULL ? ctx->lang : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(l->insert_session, 6, ctx->city != NULL ? ctx->city : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(l->insert_session, 7, event, -1, SQLITE_STATIC);
+    sqlite3_bind_text(l->insert_session, 8, path, -1, SQLITE_STATIC);
+    if (pseud[0] != '\0')
+        sqlite3_bind_text(l->insert_session, 9, pseud, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(l->insert_session, 9);
+    rc = sqlite3_step(l->insert_session);
+    if (rc != SQLITE_DONE)
+        err_set(err, "contact log: insert session: %s", sqlite3_errmsg(l->db));
+    return done(l->insert_session, rc == SQLITE_DONE ? 0 : -1);
 }
 
 int contact_log_erase(struct contact_log *l, const char *e164, long long now, char *err)

@@ -36,6 +36,14 @@ void contact_log_free(struct contact_log *l);
 int contact_log_effects(struct contact_log *l, const struct contact_log_context *ctx,
                         const struct flow_reply *r, char *err);
 
+/*
+ * Inside a transaction: one summary row for a USSD session that ended (event
+ * "ussd_session") or was abandoned ("ussd_timeout"), with the path of nodes it
+ * reached. ctx->e164 may be NULL (an abandoned session's number is not kept).
+ */
+int contact_log_session(struct contact_log *l, const struct contact_log_context *ctx,
+                        const char *event, const char *path, char *err);
+
 /* Inside a transaction: deletes the rows of the number's current pseudonym (ERASE). */
 int contact_log_erase(struct contact_log *l, const char *e164, long long now, char *err);
 

@@ -1,12 +1,14 @@
 /* ussd_channel.c: Africa's Talking USSD (see ussd_channel.h). */
 #include "ussd_channel.h"
 
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
+#include "db.h"
 #include "err.h"
 #include "flow_engine.h"
 #include "flow_render.h"
@@ -16,6 +18,7 @@
 
 #define USSD_TEXT_MAX 512 /* bytes of accumulated answers accepted in one session */
 #define USSD_SESSION_ID_MAX 128
+#define USSD_PATH_MAX 1024 /* bytes of "flow/node," kept for the session's log row */
 /* Said when Katto cannot go on; short, in the three main languages, GSM-7 only. */
 #define USSD_SORRY "END Virhe, soita uudelleen. Fel, ring igen. Error, please dial again."
 
@@ -23,8 +26,8 @@ struct ussd_channel {
     struct sms_channel_deps d;
     uint8_t key[CRYPTO_KEY_LEN];
     sqlite3_stmt *get, *put, *del, *opted_out;
-    sqlite3_stmt *purge;
-    char path[256];
+    sqlite3_stmt *expired, *purge;
+    char path[256], json_path[256];
 };
 
 struct ussd_job {
@@ -35,8 +38,9 @@ struct ussd_job {
     char *text;                           /* the gateway's text: all answers so far */
     char flow[FLOW_ID_MAX];               /* flow for the dialled code, "" for the main one */
     struct flow_set *flows;
-    char *reply; /* "CON ..." / "END ...", owned */
-    bool queued; /* an SMS copy went into the outbox: wake it after the commit */
+    char *reply;              /* "CON ..." / "END ...", owned */
+    bool queued;              /* an SMS copy went into the outbox: wake it after the commit */
+    char path[USSD_PATH_MAX]; /* nodes reached so far in this session */
 };
 
 static long long now_s(void)
@@ -175,6 +179,7 @@ static int handle(sqlite3 *db, void *arg, char *err)
     sqlite3_bind_int64(ch->get, 2, now);
     if (sqlite3_step(ch->get) == SQLITE_ROW) {
         known = true;
+        snprintf(j->path, sizeof(j->path), "%s", (const char *)sqlite3_column_text(ch->get, 3));
         seen_len = (size_t)sqlite3_column_int64(ch->get, 0);
         snprintf(want, sizeof(want), "%s", (const char *)sqlite3_column_text(ch->get, 1));
         if (len == seen_len) {
@@ -244,7 +249,17 @@ static int handle(sqlite3 *db, void *arg, char *err)
     /* An ended conversation has forgotten the city: then log the one it had before. */
     if (lc.city == NULL && city_before[0] != '\0')
         lc.city = city_before;
-    if (contact_log_effects(ch->d.log, &lc, &r, err) != 0 ||
+    /* The path of the session, for its one summary row in the contact log. */
+    for (size_t i = 0; i < r.neffects; i++) {
+        size_t used = strlen(j->path);
+
+        if (r.effects[i].kind == FLOW_EFFECT_NODE && used + 2 < sizeof(j->path))
+            snprintf(j->path + used, sizeof(j->path) - used, "%s%s/%s", used ? "," : "",
+                     r.effects[i].at.flow, r.effects[i].at.node);
+    }
+    if (r.end && rc == 0)
+        rc = contact_log_session(ch->d.log, &lc, "ussd_session", j->path, err);
+    if (rc != 0 || contact_log_effects(ch->d.log, &lc, &r, err) != 0 ||
         (r.sms_copy != NULL && copy_by_sms(j, r.sms_copy, now, err) != 0)) {
         flow_reply_release(&r);
         return -1;
@@ -259,6 +274,7 @@ static int handle(sqlite3 *db, void *arg, char *err)
         sqlite3_bind_text(ch->put, 3, hash, -1, SQLITE_STATIC);
         sqlite3_bind_text(ch->put, 4, j->reply, -1, SQLITE_STATIC);
         sqlite3_bind_int64(ch->put, 5, now + cfg->ussd.session_timeout);
+        sqlite3_bind_text(ch->put, 6, j->path, -1, SQLITE_STATIC);
         if (sqlite3_step(ch->put) != SQLITE_DONE) {
             err_set(err, "ussd: save state: %s", sqlite3_errmsg(ch->d.db));
             rc = -1;
@@ -300,6 +316,46 @@ static void refuse(struct ussd_channel *ch, struct http_exchange *ex, const char
     reply_text(ex, USSD_SORRY);
 }
 
+/*
+ * The generic variant: the same four fields as a JSON object, for aggregators
+ * that post JSON. They become form parameters so one handler serves both.
+ */
+static int json_params(struct gateway_http *in, char *err)
+{
+    static const char *const names[] = {"sessionId", "serviceCode", "phoneNumber", "text",
+                                        "networkCode"};
+    cJSON *root = cJSON_ParseWithLength(in->body, in->body_len);
+
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        err_set(err, "the body is not a JSON object");
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, names[i]);
+
+        if (!cJSON_IsString(v))
+            continue;
+        if (!utf8_valid(v->valuestring, strlen(v->valuestring))) {
+            cJSON_Delete(root);
+            err_set(err, "'%s' is not valid UTF-8", names[i]);
+            return -1;
+        }
+        in->params[in->nparams].name = strdup(names[i]);
+        in->params[in->nparams].value = strdup(v->valuestring);
+        if (in->params[in->nparams].name == NULL || in->params[in->nparams].value == NULL) {
+            free(in->params[in->nparams].name);
+            free(in->params[in->nparams].value);
+            cJSON_Delete(root);
+            err_set(err, "out of memory");
+            return -1;
+        }
+        in->nparams++;
+    }
+    cJSON_Delete(root);
+    return 0;
+}
+
 static void webhook(struct http_exchange *ex, void *arg)
 {
     struct ussd_channel *ch = arg;
@@ -313,11 +369,15 @@ static void webhook(struct http_exchange *ex, void *arg)
         refuse(ch, ex, "out of memory");
         return;
     }
-    if (ct == NULL || strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0) {
-        refuse(ch, ex, "expected application/x-www-form-urlencoded");
+    bool json = strcmp(http_exchange_path(ex), ch->json_path) == 0;
+
+    if (ct == NULL || (json ? strncasecmp(ct, "application/json", 16) != 0
+                            : strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0)) {
+        refuse(ch, ex,
+               json ? "expected application/json" : "expected application/x-www-form-urlencoded");
         return;
     }
-    if (gateway_parse_form(&in, err) != 0) {
+    if ((json ? json_params(&in, err) : gateway_parse_form(&in, err)) != 0) {
         refuse(ch, ex, err);
         goto out;
     }
@@ -384,21 +444,21 @@ struct ussd_channel *ussd_channel_new(const struct sms_channel_deps *deps, struc
     /* A key of its own: session ids and the text seen are hashed apart from numbers. */
     if (crypto_derive_key(deps->contact_key, "ussd-session", ch->key) != 0 ||
         prepare(ch,
-                "SELECT seen_len, seen_hash, last_reply FROM ussd_state "
+                "SELECT seen_len, seen_hash, last_reply, path FROM ussd_state "
                 "WHERE key = ?1 AND expires_at > ?2",
                 &ch->get, err) ||
         prepare(ch,
-                "INSERT INTO ussd_state (key, seen_len, seen_hash, last_reply, expires_at) "
-                "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (key) DO UPDATE SET "
+                "INSERT INTO ussd_state (key, seen_len, seen_hash, last_reply, expires_at, path) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (key) DO UPDATE SET "
                 "seen_len = excluded.seen_len, seen_hash = excluded.seen_hash, "
-                "last_reply = excluded.last_reply, expires_at = excluded.expires_at",
+                "last_reply = excluded.last_reply, expires_at = excluded.expires_at, "
+                "path = excluded.path",
                 &ch->put, err) ||
         prepare(ch, "DELETE FROM ussd_state WHERE key = ?1", &ch->del, err) ||
         prepare(ch, "SELECT 1 FROM opt_outs WHERE contact_key = ?1", &ch->opted_out, err) ||
-        prepare(ch,
-                "DELETE FROM ussd_state WHERE key IN "
-                "(SELECT key FROM ussd_state WHERE expires_at <= ?1 LIMIT ?2)",
-                &ch->purge, err)) {
+        prepare(ch, "SELECT key, path FROM ussd_state WHERE expires_at <= ?1 LIMIT ?2",
+                &ch->expired, err) ||
+        prepare(ch, "DELETE FROM ussd_state WHERE key = ?1", &ch->purge, err)) {
         ussd_channel_free(ch);
         return NULL;
     }
@@ -410,12 +470,14 @@ struct ussd_channel *ussd_channel_new(const struct sms_channel_deps *deps, struc
         return ch;
     }
     snprintf(ch->path, sizeof(ch->path), "/webhooks/africastalking/ussd/%s", deps->cfg->ussd.token);
-    if (http_server_route(http, "ussd", ch->path, HTTP_POST, webhook, ch) != 0) {
+    snprintf(ch->json_path, sizeof(ch->json_path), "/webhooks/ussd/%s", deps->cfg->ussd.token);
+    if (http_server_route(http, "ussd", ch->path, HTTP_POST, webhook, ch) != 0 ||
+        http_server_route(http, "ussd_json", ch->json_path, HTTP_POST, webhook, ch) != 0) {
         err_set(err, "out of memory");
         ussd_channel_free(ch);
         return NULL;
     }
-    log_info("ussd.on", "route=/webhooks/africastalking/ussd/<token>");
+    log_info("ussd.on", "routes=\"/webhooks/africastalking/ussd/<token> /webhooks/ussd/<token>\"");
     return ch;
 }
 
@@ -427,19 +489,43 @@ void ussd_channel_free(struct ussd_channel *ch)
     sqlite3_finalize(ch->put);
     sqlite3_finalize(ch->del);
     sqlite3_finalize(ch->opted_out);
+    sqlite3_finalize(ch->expired);
     sqlite3_finalize(ch->purge);
     explicit_bzero(ch->key, sizeof(ch->key));
     explicit_bzero(ch->path, sizeof(ch->path));
+    explicit_bzero(ch->json_path, sizeof(ch->json_path));
     free(ch);
 }
 
 int ussd_channel_purge(struct ussd_channel *ch, long long now, int limit)
 {
-    int rc;
+    struct contact_log_context lc = {.now = now, .channel = "ussd", .gateway = "africastalking"};
+    char err[ERR_LEN];
+    int n = 0, rc;
 
-    sqlite3_bind_int64(ch->purge, 1, now);
-    sqlite3_bind_int(ch->purge, 2, limit);
-    rc = sqlite3_step(ch->purge);
-    done(ch->purge, 0);
-    return rc == SQLITE_DONE ? sqlite3_changes(ch->d.db) : -1;
+    /* A session the gateway gave up on (timeout): one summary row, then the state goes. */
+    if (db_exec(ch->d.db, "BEGIN IMMEDIATE", "purge ussd", err) != 0)
+        return -1;
+    sqlite3_bind_int64(ch->expired, 1, now);
+    sqlite3_bind_int(ch->expired, 2, limit);
+    while ((rc = sqlite3_step(ch->expired)) == SQLITE_ROW) {
+        const char *path = (const char *)sqlite3_column_text(ch->expired, 1);
+
+        if (path[0] != '\0' && contact_log_session(ch->d.log, &lc, "ussd_timeout", path, err) != 0)
+            break;
+        sqlite3_bind_text(ch->purge, 1, (const char *)sqlite3_column_text(ch->expired, 0), -1,
+                          SQLITE_TRANSIENT);
+        if (sqlite3_step(ch->purge) != SQLITE_DONE) {
+            done(ch->purge, 0);
+            break;
+        }
+        done(ch->purge, 0);
+        n++;
+    }
+    done(ch->expired, 0);
+    if (rc != SQLITE_DONE) {
+        db_exec(ch->d.db, "ROLLBACK", "purge ussd", NULL);
+        return -1;
+    }
+    return db_exec(ch->d.db, "COMMIT", "purge ussd", err) == 0 ? n : -1;
 }

@@ -8,6 +8,7 @@ CREATE TABLE ussd_state (
     seen_len   INTEGER NOT NULL,
     seen_hash  TEXT NOT NULL,
     last_reply TEXT NOT NULL,  -- "CON ..." or "END ..." as last sent
+    path       TEXT NOT NULL DEFAULT '', -- flow/node ids reached, for the contact log
     expires_at INTEGER NOT NULL
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX ussd_state_expires_at ON ussd_state (expires_at);

@@ -15,6 +15,7 @@ CREATE TABLE contact_log (
     node       TEXT,
     event      TEXT NOT NULL,
     service_id TEXT,
+    path       TEXT,            -- ussd_session rows: the nodes the session reached
     pseudonym  TEXT             -- NULL for events logged after an erasure
 ) STRICT;
 CREATE INDEX contact_log_hour ON contact_log (hour);

@@ -120,6 +120,17 @@ static void tonight_branch_gives_the_shelter_in_one_session(void **state)
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     assert_string_equal((const char *)sqlite3_column_text(st, 0), "Helsinki");
     sqlite3_finalize(st);
+    /* ...and one summary row with the path the session took. */
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT path FROM contact_log WHERE event = "
+                                        "'ussd_session'",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0),
+                        "helpline/welcome,tonight/ask_place,tonight/ask_copy,tonight/bye");
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
     sqlite3_close(db);
     assert_false(testlib_server_log_has_sanitizer_report(&u.s));
     testlib_server_release(&u.s);
@@ -325,6 +336,30 @@ static void the_same_conversation_over_sms_and_ussd_reaches_the_same_result(void
     testlib_emu_release(&emu);
 }
 
+static void the_generic_json_variant_means_the_same(void **state)
+{
+    struct ussd u;
+    struct testlib_response r;
+    char url[256];
+    static const char *const json_ct[] = {"Content-Type: application/json", NULL};
+    const char *first = "{\"sessionId\": \"j1\", \"serviceCode\": \"*500*1#\", "
+                        "\"phoneNumber\": \"+358401234567\", \"text\": \"\"}";
+
+    (void)state;
+    start(&u, NULL);
+    snprintf(url, sizeof(url), "%s/webhooks/ussd/%s", u.s.base_url, TOKEN);
+    assert_int_equal(testlib_http("POST", url, json_ct, first, strlen(first), &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_contains(r.body, "CON Katto: automaattinen");
+    assert_contains(r.body, "Missä olet?");
+    testlib_response_release(&r);
+    /* Not a JSON object: a short END, as for every bad request. */
+    assert_int_equal(testlib_http("POST", url, json_ct, "[1]", 3, &r), 0);
+    assert_contains(r.body, "END ");
+    testlib_response_release(&r);
+    stop(&u);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -336,6 +371,7 @@ int main(void)
         cmocka_unit_test(dial_code_mapped_to_a_flow_starts_it),
         cmocka_unit_test(crisis_words_end_the_session_with_help),
         cmocka_unit_test(the_same_conversation_over_sms_and_ussd_reaches_the_same_result),
+        cmocka_unit_test(the_generic_json_variant_means_the_same),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
