@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "crypto.h"
+#include "db.h"
 #include "err.h"
 
 #define PSEUDONYM_BYTES 8 /* 64 bits: enough to count returning contacts in a month */
@@ -17,13 +18,6 @@ struct contact_log {
     char period[8]; /* the cached key's period */
     uint8_t key[CRYPTO_KEY_LEN];
 };
-
-static int done(sqlite3_stmt *st, int rc)
-{
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return rc;
-}
 
 void contact_log_period(long long now, char out[8])
 {
@@ -55,9 +49,9 @@ static int period_key(struct contact_log *l, long long now, char *err)
     if (sqlite3_step(l->key_get) == SQLITE_ROW &&
         sqlite3_column_bytes(l->key_get, 0) == CRYPTO_KEY_LEN) {
         memcpy(l->key, sqlite3_column_blob(l->key_get, 0), CRYPTO_KEY_LEN);
-        done(l->key_get, 0);
+        db_stmt_done(l->key_get, 0);
     } else {
-        done(l->key_get, 0);
+        db_stmt_done(l->key_get, 0);
         if (crypto_random(l->key, sizeof(l->key)) != 0) {
             err_set(err, "contact log: no random key");
             return -1;
@@ -66,9 +60,9 @@ static int period_key(struct contact_log *l, long long now, char *err)
         sqlite3_bind_blob(l->key_put, 2, l->key, CRYPTO_KEY_LEN, SQLITE_STATIC);
         if (sqlite3_step(l->key_put) != SQLITE_DONE) {
             err_set(err, "contact log: store key: %s", sqlite3_errmsg(l->db));
-            return done(l->key_put, -1);
+            return db_stmt_done(l->key_put, -1);
         }
-        done(l->key_put, 0);
+        db_stmt_done(l->key_put, 0);
     }
     snprintf(l->period, sizeof(l->period), "%s", period);
     return 0;
@@ -86,15 +80,6 @@ static int pseudonym(struct contact_log *l, const char *e164, long long now,
     return 0;
 }
 
-static int prepare(struct contact_log *l, const char *sql, sqlite3_stmt **st, char *err)
-{
-    if (sqlite3_prepare_v3(l->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK) {
-        err_set(err, "contact log: prepare: %s", sqlite3_errmsg(l->db));
-        return -1;
-    }
-    return 0;
-}
-
 struct contact_log *contact_log_new(sqlite3 *db, char *err)
 {
     struct contact_log *l = calloc(1, sizeof(*l));
@@ -104,21 +89,24 @@ struct contact_log *contact_log_new(sqlite3 *db, char *err)
         return NULL;
     }
     l->db = db;
-    if (prepare(l,
-                "INSERT INTO contact_log (hour, period, channel, gateway, lang, city, flow, node,"
-                " event, service_id, pseudonym) VALUES (?1, ?2, ?3, ?4, nullif(?5, ''),"
-                " nullif(?6, ''), nullif(?7, ''), nullif(?8, ''), ?9, nullif(?10, ''), ?11)",
-                &l->insert, err) ||
-        prepare(l,
-                "INSERT INTO contact_log (hour, period, channel, gateway, lang, city, event, path,"
-                " pseudonym) VALUES (?1, ?2, ?3, ?4, nullif(?5, ''), nullif(?6, ''), ?7, ?8, ?9)",
-                &l->insert_session, err) ||
-        prepare(l, "SELECT key FROM pseudonym_keys WHERE period = ?1", &l->key_get, err) ||
-        prepare(l, "INSERT INTO pseudonym_keys (period, key) VALUES (?1, ?2)", &l->key_put, err) ||
-        prepare(l, "DELETE FROM pseudonym_keys WHERE period <> ?1", &l->key_drop, err) ||
-        prepare(l, "DELETE FROM contact_log WHERE period = ?1 AND pseudonym = ?2", &l->erase,
-                err) ||
-        prepare(l, "DELETE FROM contact_log WHERE period < ?1", &l->retain, err)) {
+    if (db_prepare(
+            l->db,
+            "INSERT INTO contact_log (hour, period, channel, gateway, lang, city, flow, node,"
+            " event, service_id, pseudonym) VALUES (?1, ?2, ?3, ?4, nullif(?5, ''),"
+            " nullif(?6, ''), nullif(?7, ''), nullif(?8, ''), ?9, nullif(?10, ''), ?11)",
+            &l->insert, err) ||
+        db_prepare(
+            l->db,
+            "INSERT INTO contact_log (hour, period, channel, gateway, lang, city, event, path,"
+            " pseudonym) VALUES (?1, ?2, ?3, ?4, nullif(?5, ''), nullif(?6, ''), ?7, ?8, ?9)",
+            &l->insert_session, err) ||
+        db_prepare(l->db, "SELECT key FROM pseudonym_keys WHERE period = ?1", &l->key_get, err) ||
+        db_prepare(l->db, "INSERT INTO pseudonym_keys (period, key) VALUES (?1, ?2)", &l->key_put,
+                   err) ||
+        db_prepare(l->db, "DELETE FROM pseudonym_keys WHERE period <> ?1", &l->key_drop, err) ||
+        db_prepare(l->db, "DELETE FROM contact_log WHERE period = ?1 AND pseudonym = ?2", &l->erase,
+                   err) ||
+        db_prepare(l->db, "DELETE FROM contact_log WHERE period < ?1", &l->retain, err)) {
         contact_log_free(l);
         return NULL;
     }
@@ -201,7 +189,7 @@ int contact_log_effects(struct contact_log *l, const struct contact_log_context 
         else
             sqlite3_bind_null(l->insert, 11);
         rc = sqlite3_step(l->insert);
-        done(l->insert, 0);
+        db_stmt_done(l->insert, 0);
         if (rc != SQLITE_DONE) {
             err_set(err, "contact log: insert: %s", sqlite3_errmsg(l->db));
             return -1;
@@ -235,7 +223,7 @@ int contact_log_session(struct contact_log *l, const struct contact_log_context 
     rc = sqlite3_step(l->insert_session);
     if (rc != SQLITE_DONE)
         err_set(err, "contact log: insert session: %s", sqlite3_errmsg(l->db));
-    return done(l->insert_session, rc == SQLITE_DONE ? 0 : -1);
+    return db_stmt_done(l->insert_session, rc == SQLITE_DONE ? 0 : -1);
 }
 
 int contact_log_erase(struct contact_log *l, const char *e164, long long now, char *err)
@@ -250,7 +238,7 @@ int contact_log_erase(struct contact_log *l, const char *e164, long long now, ch
     rc = sqlite3_step(l->erase);
     if (rc != SQLITE_DONE)
         err_set(err, "contact log: erase: %s", sqlite3_errmsg(l->db));
-    return done(l->erase, rc == SQLITE_DONE ? 0 : -1);
+    return db_stmt_done(l->erase, rc == SQLITE_DONE ? 0 : -1);
 }
 
 int contact_log_rotate(struct contact_log *l, long long now, long retention_months, char *err)
@@ -264,7 +252,7 @@ int contact_log_rotate(struct contact_log *l, long long now, long retention_mont
     /* Keys of ended periods go: their pseudonyms can never be recomputed again. */
     sqlite3_bind_text(l->key_drop, 1, period, -1, SQLITE_STATIC);
     rc = sqlite3_step(l->key_drop);
-    done(l->key_drop, 0);
+    db_stmt_done(l->key_drop, 0);
     if (rc != SQLITE_DONE) {
         err_set(err, "contact log: drop keys: %s", sqlite3_errmsg(l->db));
         return -1;
@@ -281,7 +269,7 @@ int contact_log_rotate(struct contact_log *l, long long now, long retention_mont
     strftime(oldest, sizeof(oldest), "%Y-%m", &tm);
     sqlite3_bind_text(l->retain, 1, oldest, -1, SQLITE_STATIC);
     rc = sqlite3_step(l->retain);
-    done(l->retain, 0);
+    db_stmt_done(l->retain, 0);
     if (rc != SQLITE_DONE) {
         err_set(err, "contact log: retention: %s", sqlite3_errmsg(l->db));
         return -1;

@@ -113,6 +113,22 @@ int db_migrate(sqlite3 *db, const struct db_migration *migrations, size_t count,
     return 0;
 }
 
+int db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, char *err)
+{
+    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK) {
+        err_set(err, "prepare: %s", sqlite3_errmsg(db));
+        return -1;
+    }
+    return 0;
+}
+
+int db_stmt_done(sqlite3_stmt *st, int rc)
+{
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
 int db_ping(sqlite3 *db)
 {
     return db_schema_version(db) >= 0;

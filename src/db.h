@@ -43,6 +43,18 @@ int db_schema_version(sqlite3 *db);
 /* Runs sql (no results expected). 0, or -1 with err = "what: sqlite message". */
 int db_exec(sqlite3 *db, const char *sql, const char *what, char *err);
 
+/*
+ * Prepares a statement kept for the connection's life (SQLITE_PREPARE_PERSISTENT).
+ * 0, or -1 with err = "prepare: sqlite message".
+ */
+int db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, char *err);
+
+/*
+ * Resets st and clears its bindings, and returns rc: call it on every path
+ * after a step, so no statement keeps a read transaction (and the WAL) open.
+ */
+int db_stmt_done(sqlite3_stmt *st, int rc);
+
 /* True if a trivial query succeeds: used by /healthz. */
 int db_ping(sqlite3 *db);
 

@@ -180,6 +180,31 @@ void gateway_http_release(struct gateway_http *in)
         free_params(in);
 }
 
+bool gateway_is_set(const char *s)
+{
+    return s != NULL && s[0] != '\0';
+}
+
+bool gateway_form_body(const struct gateway_http *in, char *err)
+{
+    static const char form[] = "application/x-www-form-urlencoded";
+
+    if (in->content_type == NULL || strncasecmp(in->content_type, form, sizeof(form) - 1) != 0) {
+        err_set(err, "expected an %s body", form);
+        return false;
+    }
+    return true;
+}
+
+const char *gateway_required(const struct gateway_http *in, const char *name, char *err)
+{
+    const char *v = gateway_param(in, name);
+
+    if (v == NULL)
+        err_set(err, "missing field '%s'", name);
+    return v;
+}
+
 const char *gateway_param(const struct gateway_http *in, const char *name)
 {
     for (size_t i = 0; i < in->nparams; i++) {

@@ -173,6 +173,15 @@ int gateway_parse_form(struct gateway_http *in, char *err);
 /* Wipes and frees in->params (they may hold phone numbers); the borrowed views are left alone. */
 void gateway_http_release(struct gateway_http *in);
 
+/* True if s is a configured (non-empty) setting. */
+bool gateway_is_set(const char *s);
+
+/* True if in carries a form body; otherwise false with err. */
+bool gateway_form_body(const struct gateway_http *in, char *err);
+
+/* The first value of form field name, or NULL with err "missing field 'name'". */
+const char *gateway_required(const struct gateway_http *in, const char *name, char *err);
+
 /* The first value of a form field, or NULL. */
 const char *gateway_param(const struct gateway_http *in, const char *name);
 

@@ -14,19 +14,15 @@
 #include "err.h"
 #include "gateway.h"
 
-static bool set(const char *s)
-{
-    return s != NULL && s[0] != '\0';
-}
-
 static bool elks_configured(const struct config *cfg)
 {
-    return set(cfg->gateways.elks.username) && set(cfg->gateways.elks.password);
+    return gateway_is_set(cfg->gateways.elks.username) &&
+           gateway_is_set(cfg->gateways.elks.password);
 }
 
 static bool elks_can_verify(const struct config *cfg)
 {
-    return set(cfg->gateways.elks.webhook_token);
+    return gateway_is_set(cfg->gateways.elks.webhook_token);
 }
 
 static int elks_verify(const struct gateway *gw, const struct gateway_http *in, char *err)
@@ -36,35 +32,17 @@ static int elks_verify(const struct gateway *gw, const struct gateway_http *in, 
     return gateway_check_query_token(in, gw->cfg->gateways.elks.webhook_token, err);
 }
 
-static bool form_body(const struct gateway_http *in, char *err)
-{
-    static const char form[] = "application/x-www-form-urlencoded";
-
-    if (in->content_type == NULL || strncasecmp(in->content_type, form, sizeof(form) - 1) != 0) {
-        err_set(err, "expected an %s body", form);
-        return false;
-    }
-    return true;
-}
-
-static const char *required(const struct gateway_http *in, const char *name, char *err)
-{
-    const char *v = gateway_param(in, name);
-
-    if (v == NULL)
-        err_set(err, "missing field '%s'", name);
-    return v;
-}
-
 static int elks_parse_inbound(const struct gateway_http *in, struct gateway_inbound *out, char *err)
 {
     const char *id, *from, *to, *message;
 
     memset(out, 0, sizeof(*out));
-    if (!form_body(in, err))
+    if (!gateway_form_body(in, err))
         return -1;
-    if ((id = required(in, "id", err)) == NULL || (from = required(in, "from", err)) == NULL ||
-        (to = required(in, "to", err)) == NULL || (message = required(in, "message", err)) == NULL)
+    if ((id = gateway_required(in, "id", err)) == NULL ||
+        (from = gateway_required(in, "from", err)) == NULL ||
+        (to = gateway_required(in, "to", err)) == NULL ||
+        (message = gateway_required(in, "message", err)) == NULL)
         return -1;
     return gateway_inbound_fill(out, id, from, to, message, err);
 }
@@ -75,9 +53,10 @@ static int elks_parse_status(const struct gateway_http *in, struct gateway_statu
     enum gateway_delivery d = GATEWAY_DELIVERY_UNKNOWN;
 
     memset(out, 0, sizeof(*out));
-    if (!form_body(in, err))
+    if (!gateway_form_body(in, err))
         return -1;
-    if ((id = required(in, "id", err)) == NULL || (status = required(in, "status", err)) == NULL)
+    if ((id = gateway_required(in, "id", err)) == NULL ||
+        (status = gateway_required(in, "status", err)) == NULL)
         return -1;
     if (strcmp(status, "sent") == 0)
         d = GATEWAY_DELIVERY_SENT;
@@ -92,7 +71,7 @@ static int elks_build_send(const struct gateway *gw, const struct gateway_messag
                            struct gateway_request *req, char *err)
 {
     const struct config_46elks *c = &gw->cfg->gateways.elks;
-    const char *from = set(msg->from) ? msg->from : c->from;
+    const char *from = gateway_is_set(msg->from) ? msg->from : c->from;
     const char *pairs[] = {
         "from",
         from,
@@ -101,7 +80,7 @@ static int elks_build_send(const struct gateway *gw, const struct gateway_messag
         "message",
         msg->text,
         "whendelivered",
-        set(msg->status_url) ? msg->status_url : NULL,
+        gateway_is_set(msg->status_url) ? msg->status_url : NULL,
     };
     size_t n;
 
@@ -110,7 +89,7 @@ static int elks_build_send(const struct gateway *gw, const struct gateway_messag
         err_set(err, "gateways.46elks.username and gateways.46elks.password must be set");
         return -1;
     }
-    if (!set(from)) {
+    if (!gateway_is_set(from)) {
         err_set(err, "no sender: set gateways.46elks.from");
         return -1;
     }

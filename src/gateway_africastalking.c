@@ -18,19 +18,15 @@
 #define LIVE_URL "https://api.africastalking.com"
 #define SANDBOX_URL "https://api.sandbox.africastalking.com"
 
-static bool set(const char *s)
-{
-    return s != NULL && s[0] != '\0';
-}
-
 static bool at_configured(const struct config *cfg)
 {
-    return set(cfg->gateways.africastalking.username) && set(cfg->gateways.africastalking.api_key);
+    return gateway_is_set(cfg->gateways.africastalking.username) &&
+           gateway_is_set(cfg->gateways.africastalking.api_key);
 }
 
 static bool at_can_verify(const struct config *cfg)
 {
-    return set(cfg->gateways.africastalking.webhook_token);
+    return gateway_is_set(cfg->gateways.africastalking.webhook_token);
 }
 
 static int at_verify(const struct gateway *gw, const struct gateway_http *in, char *err)
@@ -40,35 +36,17 @@ static int at_verify(const struct gateway *gw, const struct gateway_http *in, ch
     return gateway_check_query_token(in, gw->cfg->gateways.africastalking.webhook_token, err);
 }
 
-static bool form_body(const struct gateway_http *in, char *err)
-{
-    static const char form[] = "application/x-www-form-urlencoded";
-
-    if (in->content_type == NULL || strncasecmp(in->content_type, form, sizeof(form) - 1) != 0) {
-        err_set(err, "expected an %s body", form);
-        return false;
-    }
-    return true;
-}
-
-static const char *required(const struct gateway_http *in, const char *name, char *err)
-{
-    const char *v = gateway_param(in, name);
-
-    if (v == NULL)
-        err_set(err, "missing field '%s'", name);
-    return v;
-}
-
 static int at_parse_inbound(const struct gateway_http *in, struct gateway_inbound *out, char *err)
 {
     const char *id, *from, *to, *text;
 
     memset(out, 0, sizeof(*out));
-    if (!form_body(in, err))
+    if (!gateway_form_body(in, err))
         return -1;
-    if ((id = required(in, "id", err)) == NULL || (from = required(in, "from", err)) == NULL ||
-        (to = required(in, "to", err)) == NULL || (text = required(in, "text", err)) == NULL)
+    if ((id = gateway_required(in, "id", err)) == NULL ||
+        (from = gateway_required(in, "from", err)) == NULL ||
+        (to = gateway_required(in, "to", err)) == NULL ||
+        (text = gateway_required(in, "text", err)) == NULL)
         return -1;
     return gateway_inbound_fill(out, id, from, to, text, err);
 }
@@ -89,9 +67,10 @@ static int at_parse_status(const struct gateway_http *in, struct gateway_status 
     enum gateway_delivery d = GATEWAY_DELIVERY_UNKNOWN;
 
     memset(out, 0, sizeof(*out));
-    if (!form_body(in, err))
+    if (!gateway_form_body(in, err))
         return -1;
-    if ((id = required(in, "id", err)) == NULL || (status = required(in, "status", err)) == NULL)
+    if ((id = gateway_required(in, "id", err)) == NULL ||
+        (status = gateway_required(in, "status", err)) == NULL)
         return -1;
     for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {
         if (strcmp(statuses[i].status, status) == 0)
@@ -104,12 +83,12 @@ static int at_build_send(const struct gateway *gw, const struct gateway_message 
                          struct gateway_request *req, char *err)
 {
     const struct config_africastalking *c = &gw->cfg->gateways.africastalking;
-    const char *from = set(msg->from) ? msg->from : c->from;
+    const char *from = gateway_is_set(msg->from) ? msg->from : c->from;
     const char *base = c->base_url;
     /* The SDK always sends bulkSMSMode=1 for ordinary (not premium) messages. */
     const char *pairs[] = {
         "username",    c->username, "to",   msg->to,
-        "message",     msg->text,   "from", set(from) ? from : NULL,
+        "message",     msg->text,   "from", gateway_is_set(from) ? from : NULL,
         "bulkSMSMode", "1",
     };
 

@@ -28,20 +28,15 @@
 #define MSISDN_MAX_DIGITS 15
 #define STATUS_EVENT "message.status.sms"
 
-static bool set(const char *s)
-{
-    return s != NULL && s[0] != '\0';
-}
-
 static bool gwapi_configured(const struct config *cfg)
 {
-    return set(cfg->gateways.gatewayapi.token);
+    return gateway_is_set(cfg->gateways.gatewayapi.token);
 }
 
 static bool gwapi_can_verify(const struct config *cfg)
 {
-    return set(cfg->gateways.gatewayapi.webhook_secret) ||
-           set(cfg->gateways.gatewayapi.status_secret);
+    return gateway_is_set(cfg->gateways.gatewayapi.webhook_secret) ||
+           gateway_is_set(cfg->gateways.gatewayapi.status_secret);
 }
 
 /*
@@ -371,11 +366,12 @@ static int gwapi_verify(const struct gateway *gw, const struct gateway_http *in,
 
     if (!gwapi_can_verify(gw->cfg))
         return 0;
-    if (set(jwt) && set(c->webhook_secret))
+    if (gateway_is_set(jwt) && gateway_is_set(c->webhook_secret))
         return verify_jwt(jwt, c->webhook_secret, in, err);
-    if (set(v1) && set(c->status_secret))
+    if (gateway_is_set(v1) && gateway_is_set(c->status_secret))
         return verify_v1(v1, c->status_secret, in, err);
-    err_set(err, "missing %s", set(c->webhook_secret) ? "X-Gwapi-Signature" : "Signature");
+    err_set(err, "missing %s",
+            gateway_is_set(c->webhook_secret) ? "X-Gwapi-Signature" : "Signature");
     return -1;
 }
 
@@ -554,7 +550,7 @@ static int gwapi_build_send(const struct gateway *gw, const struct gateway_messa
                             struct gateway_request *req, char *err)
 {
     const struct config_gatewayapi *c = &gw->cfg->gateways.gatewayapi;
-    const char *from = set(msg->from) ? msg->from : c->from;
+    const char *from = gateway_is_set(msg->from) ? msg->from : c->from;
     char digits[MSISDN_MAX_DIGITS + 1];
     struct gsm7_info info;
     cJSON *root = NULL, *recipients = NULL, *recipient = NULL;
@@ -575,7 +571,8 @@ static int gwapi_build_send(const struct gateway *gw, const struct gateway_messa
         return -1;
     }
     root = cJSON_CreateObject();
-    if (root == NULL || (set(from) && cJSON_AddStringToObject(root, "sender", from) == NULL) ||
+    if (root == NULL ||
+        (gateway_is_set(from) && cJSON_AddStringToObject(root, "sender", from) == NULL) ||
         cJSON_AddStringToObject(root, "message", msg->text) == NULL ||
         (recipients = cJSON_AddArrayToObject(root, "recipients")) == NULL ||
         (recipient = cJSON_CreateObject()) == NULL)
@@ -583,7 +580,7 @@ static int gwapi_build_send(const struct gateway *gw, const struct gateway_messa
     cJSON_AddItemToArray(recipients, recipient);
     /* Written as raw digits: a double would do for 15 digits, but raw text cannot round. */
     if (cJSON_AddRawToObject(recipient, "msisdn", digits) == NULL ||
-        (set(msg->status_url) &&
+        (gateway_is_set(msg->status_url) &&
          cJSON_AddStringToObject(root, "callback_url", msg->status_url) == NULL) ||
         /* The classic API sends GSM-7 unless told otherwise; it never picks UCS-2 itself. */
         (info.encoding == GSM7_ENC_UCS2 &&

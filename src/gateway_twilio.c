@@ -20,19 +20,15 @@
 #define SIGNATURE_LEN 28 /* base64 of a 20-byte HMAC-SHA1 */
 #define TWIML_EMPTY "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>"
 
-static bool set(const char *s)
-{
-    return s != NULL && s[0] != '\0';
-}
-
 static bool twilio_configured(const struct config *cfg)
 {
-    return set(cfg->gateways.twilio.account_sid) && set(cfg->gateways.twilio.auth_token);
+    return gateway_is_set(cfg->gateways.twilio.account_sid) &&
+           gateway_is_set(cfg->gateways.twilio.auth_token);
 }
 
 static bool twilio_can_verify(const struct config *cfg)
 {
-    return set(cfg->gateways.twilio.auth_token);
+    return gateway_is_set(cfg->gateways.twilio.auth_token);
 }
 
 struct param {
@@ -51,7 +47,7 @@ static int param_cmp(const void *a, const void *b)
  * The string Twilio signs: the URL, then for each parameter name in strcmp
  * order, name + value. A name that occurs more than once contributes each
  * distinct value once, values sorted, as twilio-node (Array.from(new
- * Set(values)).sort()) and twilio-python (sorted(set(values))) do. Returns it
+ * Set(values)).sort()) and twilio-python (sorted(gateway_is_set(values))) do. Returns it
  * owned, or NULL if out of memory.
  */
 static char *signing_data(const char *url, const struct gateway_http *in, bool with_params)
@@ -226,38 +222,19 @@ static int twilio_verify(const struct gateway *gw, const struct gateway_http *in
     return 0;
 }
 
-static bool form_body(const struct gateway_http *in, char *err)
-{
-    static const char form[] = "application/x-www-form-urlencoded";
-
-    if (in->content_type == NULL || strncasecmp(in->content_type, form, sizeof(form) - 1) != 0) {
-        err_set(err, "expected an %s body", form);
-        return false;
-    }
-    return true;
-}
-
-static const char *required(const struct gateway_http *in, const char *name, char *err)
-{
-    const char *v = gateway_param(in, name);
-
-    if (v == NULL)
-        err_set(err, "missing field '%s'", name);
-    return v;
-}
-
 static int twilio_parse_inbound(const struct gateway_http *in, struct gateway_inbound *out,
                                 char *err)
 {
     const char *sid, *from, *to, *body;
 
     memset(out, 0, sizeof(*out));
-    if (!form_body(in, err))
+    if (!gateway_form_body(in, err))
         return -1;
     /* Body is always sent, "" for an empty text or a picture; its absence means another webhook. */
-    if ((sid = required(in, "MessageSid", err)) == NULL ||
-        (from = required(in, "From", err)) == NULL || (to = required(in, "To", err)) == NULL ||
-        (body = required(in, "Body", err)) == NULL)
+    if ((sid = gateway_required(in, "MessageSid", err)) == NULL ||
+        (from = gateway_required(in, "From", err)) == NULL ||
+        (to = gateway_required(in, "To", err)) == NULL ||
+        (body = gateway_required(in, "Body", err)) == NULL)
         return -1;
     return gateway_inbound_fill(out, sid, from, to, body, err);
 }
@@ -279,10 +256,10 @@ static int twilio_parse_status(const struct gateway_http *in, struct gateway_sta
     enum gateway_delivery d = GATEWAY_DELIVERY_UNKNOWN;
 
     memset(out, 0, sizeof(*out));
-    if (!form_body(in, err))
+    if (!gateway_form_body(in, err))
         return -1;
-    if ((sid = required(in, "MessageSid", err)) == NULL ||
-        (status = required(in, "MessageStatus", err)) == NULL)
+    if ((sid = gateway_required(in, "MessageSid", err)) == NULL ||
+        (status = gateway_required(in, "MessageStatus", err)) == NULL)
         return -1;
     for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {
         if (strcmp(statuses[i].status, status) == 0)
@@ -296,11 +273,17 @@ static int twilio_build_send(const struct gateway *gw, const struct gateway_mess
                              struct gateway_request *req, char *err)
 {
     const struct config_twilio *c = &gw->cfg->gateways.twilio;
-    const char *from = set(msg->from) ? msg->from : c->from;
+    const char *from = gateway_is_set(msg->from) ? msg->from : c->from;
     char path[128];
     const char *pairs[] = {
-        "To",   msg->to,   "From",           from,
-        "Body", msg->text, "StatusCallback", set(msg->status_url) ? msg->status_url : NULL,
+        "To",
+        msg->to,
+        "From",
+        from,
+        "Body",
+        msg->text,
+        "StatusCallback",
+        gateway_is_set(msg->status_url) ? msg->status_url : NULL,
     };
 
     memset(req, 0, sizeof(*req));
@@ -308,7 +291,7 @@ static int twilio_build_send(const struct gateway *gw, const struct gateway_mess
         err_set(err, "gateways.twilio.account_sid and gateways.twilio.auth_token must be set");
         return -1;
     }
-    if (!set(from)) {
+    if (!gateway_is_set(from)) {
         err_set(err, "no sender: set gateways.twilio.from");
         return -1;
     }

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "db.h"
 #include "err.h"
 #include "gateway_console.h"
 #include "log.h"
@@ -64,23 +65,7 @@ static long long now_s(void)
     return (long long)time(NULL);
 }
 
-static int prepare(struct outbox *o, const char *sql, sqlite3_stmt **st, char *err)
-{
-    if (sqlite3_prepare_v3(o->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK) {
-        err_set(err, "outbox: prepare: %s", sqlite3_errmsg(o->db));
-        return -1;
-    }
-    return 0;
-}
-
 /* Resets a statement on every path so it never holds a read transaction open. */
-static int done(sqlite3_stmt *st, int rc)
-{
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return rc;
-}
-
 static int gateway_index(const struct gateway_ops *ops)
 {
     for (int i = 0; gateway_all[i] != NULL; i++) {
@@ -214,7 +199,7 @@ static int record_result(sqlite3 *db, void *arg, char *err)
     rc = sqlite3_step(st);
     if (rc != SQLITE_DONE)
         err_set(err, "outbox: record result of %lld: %s", j->id, sqlite3_errmsg(o->db));
-    return done(st, rc == SQLITE_DONE ? 0 : -1);
+    return db_stmt_done(st, rc == SQLITE_DONE ? 0 : -1);
 }
 
 static void result_recorded(int status, void *arg);
@@ -431,7 +416,7 @@ static void expire(struct outbox *o, long long now)
         log_error("outbox.expire", "problem=\"%s\"", sqlite3_errmsg(o->db));
     else if (sqlite3_changes(o->db) > 0)
         log_warn("outbox.expired", "messages=%d", sqlite3_changes(o->db));
-    done(o->expire, 0);
+    db_stmt_done(o->expire, 0);
 }
 
 /* One dispatch pass (see the file comment). */
@@ -462,7 +447,7 @@ static void pass(struct outbox *o)
         }
         start_send(o, o->due, ops);
     }
-    done(o->due, 0);
+    db_stmt_done(o->due, 0);
     if (wait >= 0)
         arm_timer(o, wait);
     /* The earliest retry still waiting. */
@@ -470,7 +455,7 @@ static void pass(struct outbox *o)
     if (sqlite3_step(o->next_due) == SQLITE_ROW &&
         sqlite3_column_type(o->next_due, 0) != SQLITE_NULL)
         arm_timer(o, (double)(sqlite3_column_int64(o->next_due, 0) - now));
-    done(o->next_due, 0);
+    db_stmt_done(o->next_due, 0);
 }
 
 static void pass_cb(evutil_socket_t fd, short what, void *arg)
@@ -550,67 +535,71 @@ struct outbox *outbox_new(struct event_base *base, sqlite3 *db, struct batch *ba
     o->pass_ev = event_new(base, -1, 0, pass_cb, o);
     o->timer_ev = evtimer_new(base, pass_cb, o);
     if (o->in_flight == NULL || o->pass_ev == NULL || o->timer_ev == NULL ||
-        prepare(o,
-                /* Due rows whose client has no earlier message still waiting: in order. */
-                "SELECT id, gateway, contact_key, to_enc, body, created_at, attempts FROM outbox o "
-                "WHERE status = 'queued' AND next_attempt_at <= ?1 AND created_at > ?3 "
-                "AND NOT EXISTS ("
-                "  SELECT 1 FROM outbox p WHERE p.contact_key = o.contact_key AND p.id < o.id"
-                "  AND p.status = 'queued') ORDER BY next_attempt_at, id LIMIT ?2",
-                &o->due, err) ||
-        prepare(o,
-                "INSERT INTO outbox (created_at, updated_at, gateway, contact_key, to_enc, body,"
-                " segments, encoding, status, next_attempt_at, inline) "
-                "VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?1, ?9)",
-                &o->insert, err) ||
-        prepare(o,
-                "SELECT min(next_attempt_at) FROM outbox WHERE status = 'queued' "
-                "AND next_attempt_at > ?1",
-                &o->next_due, err) ||
-        prepare(o, "SELECT count(*) FROM outbox WHERE status = 'queued'", &o->depth, err) ||
-        prepare(o,
-                "SELECT coalesce(sum(CASE WHEN hour = ?2 THEN n END), 0), coalesce(sum(n), 0) "
-                "FROM send_counts WHERE contact_key = ?1 AND hour > ?2 - 24",
-                &o->count_get, err) ||
-        prepare(o,
-                "INSERT INTO send_counts (contact_key, hour, n) VALUES (?1, ?2, 1) "
-                "ON CONFLICT (contact_key, hour) DO UPDATE SET n = n + 1",
-                &o->count_add, err) ||
-        prepare(o, "DELETE FROM outbox WHERE contact_key = ?1", &o->erase, err) ||
-        prepare(o,
-                /* Final states are never undone; "sent" never goes back to "queued". */
-                "UPDATE outbox SET status = ?3, error = nullif(?4, ''), updated_at = ?5, "
-                "to_enc = CASE WHEN ?3 IN ('delivered', 'failed', 'undelivered') THEN NULL "
-                "ELSE to_enc END "
-                "WHERE gateway = ?1 AND gateway_msg_id = ?2 AND status IN ('queued', 'sent') "
-                "AND NOT (?3 = 'sent' AND status = 'sent')",
-                &o->report, err) ||
-        prepare(o, "SELECT body FROM outbox WHERE id = ?1 AND inline = 1", &o->inline_body, err) ||
-        prepare(o,
-                "UPDATE outbox SET status = 'sent', gateway_msg_id = nullif(?2, ''), "
-                "to_enc = NULL, attempts = attempts + 1, updated_at = ?3, error = NULL, "
-                "segments = CASE WHEN ?4 > 0 THEN ?4 ELSE segments END "
-                "WHERE id = ?1 AND status = 'queued'",
-                &o->mark_sent, err) ||
-        prepare(o,
-                "UPDATE outbox SET status = 'failed', to_enc = NULL, attempts = attempts + 1, "
-                "updated_at = ?3, error = ?5 WHERE id = ?1 AND status = 'queued'",
-                &o->mark_failed, err) ||
-        prepare(o,
-                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?6, "
-                "updated_at = ?3, error = ?5 WHERE id = ?1 AND status = 'queued'",
-                &o->mark_retry, err) ||
-        prepare(o,
-                "UPDATE outbox SET status = 'failed', to_enc = NULL, updated_at = ?2, "
-                "error = 'expired: not sent within outbox.max_age' WHERE id IN (SELECT id FROM "
-                "outbox WHERE status = 'queued' AND created_at <= ?1 LIMIT 500)",
-                &o->expire, err) ||
-        prepare(o, "SELECT 1 FROM outbox WHERE contact_key = ?1 AND status = 'queued' LIMIT 1",
-                &o->has_queued, err) ||
-        prepare(o,
-                "UPDATE outbox SET status = 'failed', to_enc = NULL, updated_at = ?3, error = ?2 "
-                "WHERE contact_key = ?1 AND status = 'queued'",
-                &o->cancel, err) ||
+        db_prepare(
+            o->db,
+            /* Due rows whose client has no earlier message still waiting: in order. */
+            "SELECT id, gateway, contact_key, to_enc, body, created_at, attempts FROM outbox o "
+            "WHERE status = 'queued' AND next_attempt_at <= ?1 AND created_at > ?3 "
+            "AND NOT EXISTS ("
+            "  SELECT 1 FROM outbox p WHERE p.contact_key = o.contact_key AND p.id < o.id"
+            "  AND p.status = 'queued') ORDER BY next_attempt_at, id LIMIT ?2",
+            &o->due, err) ||
+        db_prepare(o->db,
+                   "INSERT INTO outbox (created_at, updated_at, gateway, contact_key, to_enc, body,"
+                   " segments, encoding, status, next_attempt_at, inline) "
+                   "VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?1, ?9)",
+                   &o->insert, err) ||
+        db_prepare(o->db,
+                   "SELECT min(next_attempt_at) FROM outbox WHERE status = 'queued' "
+                   "AND next_attempt_at > ?1",
+                   &o->next_due, err) ||
+        db_prepare(o->db, "SELECT count(*) FROM outbox WHERE status = 'queued'", &o->depth, err) ||
+        db_prepare(o->db,
+                   "SELECT coalesce(sum(CASE WHEN hour = ?2 THEN n END), 0), coalesce(sum(n), 0) "
+                   "FROM send_counts WHERE contact_key = ?1 AND hour > ?2 - 24",
+                   &o->count_get, err) ||
+        db_prepare(o->db,
+                   "INSERT INTO send_counts (contact_key, hour, n) VALUES (?1, ?2, 1) "
+                   "ON CONFLICT (contact_key, hour) DO UPDATE SET n = n + 1",
+                   &o->count_add, err) ||
+        db_prepare(o->db, "DELETE FROM outbox WHERE contact_key = ?1", &o->erase, err) ||
+        db_prepare(o->db,
+                   /* Final states are never undone; "sent" never goes back to "queued". */
+                   "UPDATE outbox SET status = ?3, error = nullif(?4, ''), updated_at = ?5, "
+                   "to_enc = CASE WHEN ?3 IN ('delivered', 'failed', 'undelivered') THEN NULL "
+                   "ELSE to_enc END "
+                   "WHERE gateway = ?1 AND gateway_msg_id = ?2 AND status IN ('queued', 'sent') "
+                   "AND NOT (?3 = 'sent' AND status = 'sent')",
+                   &o->report, err) ||
+        db_prepare(o->db, "SELECT body FROM outbox WHERE id = ?1 AND inline = 1", &o->inline_body,
+                   err) ||
+        db_prepare(o->db,
+                   "UPDATE outbox SET status = 'sent', gateway_msg_id = nullif(?2, ''), "
+                   "to_enc = NULL, attempts = attempts + 1, updated_at = ?3, error = NULL, "
+                   "segments = CASE WHEN ?4 > 0 THEN ?4 ELSE segments END "
+                   "WHERE id = ?1 AND status = 'queued'",
+                   &o->mark_sent, err) ||
+        db_prepare(o->db,
+                   "UPDATE outbox SET status = 'failed', to_enc = NULL, attempts = attempts + 1, "
+                   "updated_at = ?3, error = ?5 WHERE id = ?1 AND status = 'queued'",
+                   &o->mark_failed, err) ||
+        db_prepare(o->db,
+                   "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?6, "
+                   "updated_at = ?3, error = ?5 WHERE id = ?1 AND status = 'queued'",
+                   &o->mark_retry, err) ||
+        db_prepare(o->db,
+                   "UPDATE outbox SET status = 'failed', to_enc = NULL, updated_at = ?2, "
+                   "error = 'expired: not sent within outbox.max_age' WHERE id IN (SELECT id FROM "
+                   "outbox WHERE status = 'queued' AND created_at <= ?1 LIMIT 500)",
+                   &o->expire, err) ||
+        db_prepare(o->db,
+                   "SELECT 1 FROM outbox WHERE contact_key = ?1 AND status = 'queued' LIMIT 1",
+                   &o->has_queued, err) ||
+        db_prepare(
+            o->db,
+            "UPDATE outbox SET status = 'failed', to_enc = NULL, updated_at = ?3, error = ?2 "
+            "WHERE contact_key = ?1 AND status = 'queued'",
+            &o->cancel, err) ||
         declare(o)) {
         if (err != NULL && err[0] == '\0')
             err_set(err, "out of memory");
@@ -676,7 +665,7 @@ int outbox_enqueue(struct outbox *o, const struct outbox_message *msg, long long
         err_set(err, "outbox: insert: %s", sqlite3_errmsg(o->db));
     else if (id != NULL)
         *id = sqlite3_last_insert_rowid(o->db);
-    done(o->insert, 0);
+    db_stmt_done(o->insert, 0);
     free(sealed);
     return rc == SQLITE_DONE ? 0 : -1;
 }
@@ -692,19 +681,19 @@ int outbox_allow(struct outbox *o, const char *contact_key, long long now, char 
     sqlite3_bind_int64(o->count_get, 2, hour);
     if (sqlite3_step(o->count_get) != SQLITE_ROW) {
         err_set(err, "outbox: count: %s", sqlite3_errmsg(o->db));
-        return done(o->count_get, -1);
+        return db_stmt_done(o->count_get, -1);
     }
     n_hour = sqlite3_column_int64(o->count_get, 0);
     n_day = sqlite3_column_int64(o->count_get, 1);
-    done(o->count_get, 0);
+    db_stmt_done(o->count_get, 0);
     sqlite3_bind_text(o->count_get, 1, "*", -1, SQLITE_STATIC);
     sqlite3_bind_int64(o->count_get, 2, hour);
     if (sqlite3_step(o->count_get) != SQLITE_ROW) {
         err_set(err, "outbox: count: %s", sqlite3_errmsg(o->db));
-        return done(o->count_get, -1);
+        return db_stmt_done(o->count_get, -1);
     }
     all_day = sqlite3_column_int64(o->count_get, 1);
-    done(o->count_get, 0);
+    db_stmt_done(o->count_get, 0);
     if (n_hour >= cap->per_number_hour)
         which = "per_number_hour";
     else if (n_day >= cap->per_number_day)
@@ -722,9 +711,9 @@ int outbox_allow(struct outbox *o, const char *contact_key, long long now, char 
         sqlite3_bind_int64(o->count_add, 2, hour);
         if (sqlite3_step(o->count_add) != SQLITE_DONE) {
             err_set(err, "outbox: count: %s", sqlite3_errmsg(o->db));
-            return done(o->count_add, -1);
+            return db_stmt_done(o->count_add, -1);
         }
-        done(o->count_add, 0);
+        db_stmt_done(o->count_add, 0);
     }
     return 1;
 }
@@ -753,7 +742,7 @@ int outbox_report(struct outbox *o, const char *gateway, const struct gateway_st
     rc = sqlite3_step(o->report);
     if (rc != SQLITE_DONE)
         err_set(err, "outbox: report: %s", sqlite3_errmsg(o->db));
-    done(o->report, 0);
+    db_stmt_done(o->report, 0);
     return rc == SQLITE_DONE ? sqlite3_changes(o->db) : -1;
 }
 
@@ -765,7 +754,7 @@ int outbox_erase_contact(struct outbox *o, const char *contact_key, char *err)
     rc = sqlite3_step(o->erase);
     if (rc != SQLITE_DONE)
         err_set(err, "outbox: erase: %s", sqlite3_errmsg(o->db));
-    return done(o->erase, rc == SQLITE_DONE ? 0 : -1);
+    return db_stmt_done(o->erase, rc == SQLITE_DONE ? 0 : -1);
 }
 
 int outbox_has_queued(struct outbox *o, const char *contact_key)
@@ -774,7 +763,7 @@ int outbox_has_queued(struct outbox *o, const char *contact_key)
 
     sqlite3_bind_text(o->has_queued, 1, contact_key, -1, SQLITE_STATIC);
     found = sqlite3_step(o->has_queued) == SQLITE_ROW;
-    done(o->has_queued, 0);
+    db_stmt_done(o->has_queued, 0);
     return found;
 }
 
@@ -789,7 +778,7 @@ int outbox_cancel_contact(struct outbox *o, const char *contact_key, const char 
     rc = sqlite3_step(o->cancel);
     if (rc != SQLITE_DONE)
         err_set(err, "outbox: cancel: %s", sqlite3_errmsg(o->db));
-    return done(o->cancel, rc == SQLITE_DONE ? 0 : -1);
+    return db_stmt_done(o->cancel, rc == SQLITE_DONE ? 0 : -1);
 }
 
 char *outbox_inline_body(struct outbox *o, long long id)
@@ -799,7 +788,7 @@ char *outbox_inline_body(struct outbox *o, long long id)
     sqlite3_bind_int64(o->inline_body, 1, id);
     if (sqlite3_step(o->inline_body) == SQLITE_ROW)
         body = strdup((const char *)sqlite3_column_text(o->inline_body, 0));
-    done(o->inline_body, 0);
+    db_stmt_done(o->inline_body, 0);
     return body;
 }
 
@@ -809,7 +798,7 @@ long long outbox_depth(struct outbox *o)
 
     if (sqlite3_step(o->depth) == SQLITE_ROW)
         n = sqlite3_column_int64(o->depth, 0);
-    done(o->depth, 0);
+    db_stmt_done(o->depth, 0);
     return n;
 }
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db.h"
 #include "err.h"
 
 struct session_store {
@@ -102,15 +103,6 @@ int session_from_json(const char *json, struct flow_session *s)
     return 0;
 }
 
-static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, char *err)
-{
-    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK) {
-        err_set(err, "prepare session statement: %s", sqlite3_errmsg(db));
-        return -1;
-    }
-    return 0;
-}
-
 struct session_store *session_store_new(sqlite3 *db, char *err)
 {
     struct session_store *st = calloc(1, sizeof(*st));
@@ -120,18 +112,18 @@ struct session_store *session_store_new(sqlite3 *db, char *err)
         return NULL;
     }
     st->db = db;
-    if (prepare(db, "SELECT state, expires_at FROM sessions WHERE key = ?1", &st->load, err) ||
-        prepare(db,
-                "INSERT INTO sessions (key, state, updated_at, expires_at) VALUES "
-                "(?1, ?2, ?3, ?4) "
-                "ON CONFLICT (key) DO UPDATE SET state = excluded.state, "
-                "updated_at = excluded.updated_at, expires_at = excluded.expires_at",
-                &st->save, err) ||
-        prepare(db, "DELETE FROM sessions WHERE key = ?1", &st->del, err) ||
-        prepare(db,
-                "DELETE FROM sessions WHERE key IN "
-                "(SELECT key FROM sessions WHERE expires_at <= ?1 LIMIT ?2)",
-                &st->purge, err)) {
+    if (db_prepare(db, "SELECT state, expires_at FROM sessions WHERE key = ?1", &st->load, err) ||
+        db_prepare(db,
+                   "INSERT INTO sessions (key, state, updated_at, expires_at) VALUES "
+                   "(?1, ?2, ?3, ?4) "
+                   "ON CONFLICT (key) DO UPDATE SET state = excluded.state, "
+                   "updated_at = excluded.updated_at, expires_at = excluded.expires_at",
+                   &st->save, err) ||
+        db_prepare(db, "DELETE FROM sessions WHERE key = ?1", &st->del, err) ||
+        db_prepare(db,
+                   "DELETE FROM sessions WHERE key IN "
+                   "(SELECT key FROM sessions WHERE expires_at <= ?1 LIMIT ?2)",
+                   &st->purge, err)) {
         session_store_free(st);
         return NULL;
     }
@@ -150,13 +142,6 @@ void session_store_free(struct session_store *st)
 }
 
 /* Resets a statement on every path so no read transaction stays open. */
-static int done(sqlite3_stmt *stmt, int rc)
-{
-    sqlite3_reset(stmt);
-    sqlite3_clear_bindings(stmt);
-    return rc;
-}
-
 int session_load(struct session_store *st, const char *key, long long now, struct flow_session *s,
                  char *err)
 {
@@ -166,10 +151,10 @@ int session_load(struct session_store *st, const char *key, long long now, struc
     sqlite3_bind_text(st->load, 1, key, -1, SQLITE_STATIC);
     rc = sqlite3_step(st->load);
     if (rc == SQLITE_DONE)
-        return done(st->load, 0);
+        return db_stmt_done(st->load, 0);
     if (rc != SQLITE_ROW) {
         err_set(err, "load session: %s", sqlite3_errmsg(st->db));
-        return done(st->load, -1);
+        return db_stmt_done(st->load, -1);
     }
     if (session_from_json((const char *)sqlite3_column_text(st->load, 0), s) != 0) {
         flow_session_init(s); /* a damaged row starts over rather than failing forever */
@@ -180,7 +165,7 @@ int session_load(struct session_store *st, const char *key, long long now, struc
         flow_session_init(s);
         snprintf(s->lang, sizeof(s->lang), "%s", lang);
     }
-    return done(st->load, 0);
+    return db_stmt_done(st->load, 0);
 }
 
 int session_save(struct session_store *st, const char *key, const struct flow_session *s,
@@ -200,7 +185,7 @@ int session_save(struct session_store *st, const char *key, const struct flow_se
     rc = sqlite3_step(st->save);
     if (rc != SQLITE_DONE)
         err_set(err, "save session: %s", sqlite3_errmsg(st->db));
-    done(st->save, 0);
+    db_stmt_done(st->save, 0);
     cJSON_free(json);
     return rc == SQLITE_DONE ? 0 : -1;
 }
@@ -213,7 +198,7 @@ int session_delete(struct session_store *st, const char *key, char *err)
     rc = sqlite3_step(st->del);
     if (rc != SQLITE_DONE)
         err_set(err, "delete session: %s", sqlite3_errmsg(st->db));
-    return done(st->del, rc == SQLITE_DONE ? 0 : -1);
+    return db_stmt_done(st->del, rc == SQLITE_DONE ? 0 : -1);
 }
 
 int session_purge_expired(struct session_store *st, long long now, int limit, char *err)
@@ -225,7 +210,7 @@ int session_purge_expired(struct session_store *st, long long now, int limit, ch
     rc = sqlite3_step(st->purge);
     if (rc != SQLITE_DONE) {
         err_set(err, "purge sessions: %s", sqlite3_errmsg(st->db));
-        return done(st->purge, -1);
+        return db_stmt_done(st->purge, -1);
     }
-    return done(st->purge, sqlite3_changes(st->db));
+    return db_stmt_done(st->purge, sqlite3_changes(st->db));
 }

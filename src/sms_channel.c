@@ -7,6 +7,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "db.h"
 #include "err.h"
 #include "flow_engine.h"
 #include "flow_render.h"
@@ -48,13 +49,6 @@ static long long now_s(void)
     return (long long)time(NULL);
 }
 
-static int done(sqlite3_stmt *st, int rc)
-{
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return rc;
-}
-
 static void count(struct sms_channel *ch, const struct gateway_ops *ops, const char *result)
 {
     char labels[96];
@@ -80,7 +74,7 @@ static int exec1(sqlite3_stmt *st, const char *what, sqlite3 *db, char *err)
 
     if (rc != SQLITE_DONE && rc != SQLITE_ROW)
         err_set(err, "%s: %s", what, sqlite3_errmsg(db));
-    return done(st, rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1);
+    return db_stmt_done(st, rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1);
 }
 
 static int apply_effects(struct job *j, const struct flow_reply *r, long long now, bool *erased,
@@ -187,7 +181,7 @@ static int handle_inbound(sqlite3 *db, void *arg, char *err)
     sqlite3_bind_text(ch->seen_insert, 2, j->in.msg_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(ch->seen_insert, 3, now);
     rc = sqlite3_step(ch->seen_insert);
-    done(ch->seen_insert, 0);
+    db_stmt_done(ch->seen_insert, 0);
     if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
         /* A retry of a message already answered: same answer, no second reply. */
         j->duplicate = true;
@@ -197,7 +191,7 @@ static int handle_inbound(sqlite3 *db, void *arg, char *err)
             sqlite3_column_type(ch->seen_reply, 0) != SQLITE_NULL)
             j->inline_text =
                 outbox_inline_body(ch->d.outbox, sqlite3_column_int64(ch->seen_reply, 0));
-        done(ch->seen_reply, 0);
+        db_stmt_done(ch->seen_reply, 0);
         return 0;
     }
     if (rc != SQLITE_DONE) {
@@ -206,7 +200,7 @@ static int handle_inbound(sqlite3 *db, void *arg, char *err)
     }
     sqlite3_bind_text(ch->opted_out, 1, j->contact, -1, SQLITE_STATIC);
     opted_out = sqlite3_step(ch->opted_out) == SQLITE_ROW;
-    done(ch->opted_out, 0);
+    db_stmt_done(ch->opted_out, 0);
     if (session_load(ch->d.sessions, j->contact, now, &s, err) != 0)
         return -1;
 
@@ -428,15 +422,6 @@ out:
     gateway_http_release(&in);
 }
 
-static int prepare(struct sms_channel *ch, const char *sql, sqlite3_stmt **st, char *err)
-{
-    if (sqlite3_prepare_v3(ch->d.db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK) {
-        err_set(err, "sms: prepare: %s", sqlite3_errmsg(ch->d.db));
-        return -1;
-    }
-    return 0;
-}
-
 struct sms_channel *sms_channel_new(const struct sms_channel_deps *deps, struct http_server *http,
                                     char *err)
 {
@@ -448,22 +433,25 @@ struct sms_channel *sms_channel_new(const struct sms_channel_deps *deps, struct 
     }
     ch->d = *deps;
     memcpy(ch->contact_key, deps->contact_key, CRYPTO_KEY_LEN);
-    if (prepare(ch, "INSERT INTO inbound_seen (gateway, msg_id, seen_at) VALUES (?1, ?2, ?3)",
-                &ch->seen_insert, err) ||
-        prepare(ch, "SELECT reply_id FROM inbound_seen WHERE gateway = ?1 AND msg_id = ?2",
-                &ch->seen_reply, err) ||
-        prepare(ch, "UPDATE inbound_seen SET reply_id = ?1 WHERE gateway = ?2 AND msg_id = ?3",
-                &ch->seen_set_reply, err) ||
-        prepare(ch,
-                "DELETE FROM inbound_seen WHERE (gateway, msg_id) IN (SELECT gateway, msg_id "
-                "FROM inbound_seen WHERE seen_at < ?1 LIMIT ?2)",
-                &ch->seen_purge, err) ||
-        prepare(ch, "SELECT 1 FROM opt_outs WHERE contact_key = ?1", &ch->opted_out, err) ||
-        prepare(ch,
-                "INSERT INTO opt_outs (contact_key, at) VALUES (?1, ?2) "
-                "ON CONFLICT (contact_key) DO UPDATE SET at = excluded.at",
-                &ch->opt_out, err) ||
-        prepare(ch, "DELETE FROM opt_outs WHERE contact_key = ?1", &ch->opt_in, err)) {
+    if (db_prepare(ch->d.db,
+                   "INSERT INTO inbound_seen (gateway, msg_id, seen_at) VALUES (?1, ?2, ?3)",
+                   &ch->seen_insert, err) ||
+        db_prepare(ch->d.db, "SELECT reply_id FROM inbound_seen WHERE gateway = ?1 AND msg_id = ?2",
+                   &ch->seen_reply, err) ||
+        db_prepare(ch->d.db,
+                   "UPDATE inbound_seen SET reply_id = ?1 WHERE gateway = ?2 AND msg_id = ?3",
+                   &ch->seen_set_reply, err) ||
+        db_prepare(ch->d.db,
+                   "DELETE FROM inbound_seen WHERE (gateway, msg_id) IN (SELECT gateway, msg_id "
+                   "FROM inbound_seen WHERE seen_at < ?1 LIMIT ?2)",
+                   &ch->seen_purge, err) ||
+        db_prepare(ch->d.db, "SELECT 1 FROM opt_outs WHERE contact_key = ?1", &ch->opted_out,
+                   err) ||
+        db_prepare(ch->d.db,
+                   "INSERT INTO opt_outs (contact_key, at) VALUES (?1, ?2) "
+                   "ON CONFLICT (contact_key) DO UPDATE SET at = excluded.at",
+                   &ch->opt_out, err) ||
+        db_prepare(ch->d.db, "DELETE FROM opt_outs WHERE contact_key = ?1", &ch->opt_in, err)) {
         sms_channel_free(ch);
         return NULL;
     }
@@ -529,6 +517,6 @@ int sms_channel_purge_seen(struct sms_channel *ch, long long now, int limit)
     sqlite3_bind_int64(ch->seen_purge, 1, now - ch->d.cfg->dedupe_hours * 3600);
     sqlite3_bind_int(ch->seen_purge, 2, limit);
     rc = sqlite3_step(ch->seen_purge);
-    done(ch->seen_purge, 0);
+    db_stmt_done(ch->seen_purge, 0);
     return rc == SQLITE_DONE ? sqlite3_changes(ch->d.db) : -1;
 }

@@ -48,13 +48,6 @@ static long long now_s(void)
     return (long long)time(NULL);
 }
 
-static int done(sqlite3_stmt *st, int rc)
-{
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return rc;
-}
-
 static void count(struct ussd_channel *ch, const char *result)
 {
     char labels[64];
@@ -105,9 +98,9 @@ static int forget(struct ussd_job *j, char *err)
     sqlite3_bind_text(ch->del, 1, j->key, -1, SQLITE_STATIC);
     if (sqlite3_step(ch->del) != SQLITE_DONE) {
         err_set(err, "ussd: forget: %s", sqlite3_errmsg(ch->d.db));
-        return done(ch->del, -1);
+        return db_stmt_done(ch->del, -1);
     }
-    done(ch->del, 0);
+    db_stmt_done(ch->del, 0);
     return session_delete(ch->d.sessions, j->key, err);
 }
 
@@ -133,7 +126,7 @@ static int copy_by_sms(struct ussd_job *j, const char *text, long long now, char
     crypto_contact_key(ch->d.contact_key, j->number, contact);
     sqlite3_bind_text(ch->opted_out, 1, contact, -1, SQLITE_STATIC);
     stopped = sqlite3_step(ch->opted_out) == SQLITE_ROW;
-    done(ch->opted_out, 0);
+    db_stmt_done(ch->opted_out, 0);
     if (stopped)
         return 0;
     if (flow_render_sms(text, (size_t)cfg->sms.max_segments, &sms) != 0) {
@@ -187,13 +180,13 @@ static int handle(sqlite3 *db, void *arg, char *err)
             if (strcmp(hash, want) == 0) {
                 /* The gateway resent a step: the same screen again, no second step. */
                 j->reply = strdup((const char *)sqlite3_column_text(ch->get, 2));
-                done(ch->get, 0);
+                db_stmt_done(ch->get, 0);
                 count(ch, "resent");
                 return j->reply != NULL ? 0 : -1;
             }
         }
     }
-    done(ch->get, 0);
+    db_stmt_done(ch->get, 0);
 
     if (!known) {
         answer = len > 0 ? j->text : NULL; /* a code dialled with an answer in it */
@@ -279,7 +272,7 @@ static int handle(sqlite3 *db, void *arg, char *err)
             err_set(err, "ussd: save state: %s", sqlite3_errmsg(ch->d.db));
             rc = -1;
         }
-        done(ch->put, 0);
+        db_stmt_done(ch->put, 0);
         if (rc == 0)
             rc =
                 session_save(ch->d.sessions, j->key, &s, now, now + cfg->ussd.session_timeout, err);
@@ -422,15 +415,6 @@ out:
     gateway_http_release(&in);
 }
 
-static int prepare(struct ussd_channel *ch, const char *sql, sqlite3_stmt **st, char *err)
-{
-    if (sqlite3_prepare_v3(ch->d.db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK) {
-        err_set(err, "ussd: prepare: %s", sqlite3_errmsg(ch->d.db));
-        return -1;
-    }
-    return 0;
-}
-
 struct ussd_channel *ussd_channel_new(const struct sms_channel_deps *deps, struct http_server *http,
                                       char *err)
 {
@@ -443,22 +427,24 @@ struct ussd_channel *ussd_channel_new(const struct sms_channel_deps *deps, struc
     ch->d = *deps;
     /* A key of its own: session ids and the text seen are hashed apart from numbers. */
     if (crypto_derive_key(deps->contact_key, "ussd-session", ch->key) != 0 ||
-        prepare(ch,
-                "SELECT seen_len, seen_hash, last_reply, path FROM ussd_state "
-                "WHERE key = ?1 AND expires_at > ?2",
-                &ch->get, err) ||
-        prepare(ch,
-                "INSERT INTO ussd_state (key, seen_len, seen_hash, last_reply, expires_at, path) "
-                "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (key) DO UPDATE SET "
-                "seen_len = excluded.seen_len, seen_hash = excluded.seen_hash, "
-                "last_reply = excluded.last_reply, expires_at = excluded.expires_at, "
-                "path = excluded.path",
-                &ch->put, err) ||
-        prepare(ch, "DELETE FROM ussd_state WHERE key = ?1", &ch->del, err) ||
-        prepare(ch, "SELECT 1 FROM opt_outs WHERE contact_key = ?1", &ch->opted_out, err) ||
-        prepare(ch, "SELECT key, path FROM ussd_state WHERE expires_at <= ?1 LIMIT ?2",
-                &ch->expired, err) ||
-        prepare(ch, "DELETE FROM ussd_state WHERE key = ?1", &ch->purge, err)) {
+        db_prepare(ch->d.db,
+                   "SELECT seen_len, seen_hash, last_reply, path FROM ussd_state "
+                   "WHERE key = ?1 AND expires_at > ?2",
+                   &ch->get, err) ||
+        db_prepare(
+            ch->d.db,
+            "INSERT INTO ussd_state (key, seen_len, seen_hash, last_reply, expires_at, path) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (key) DO UPDATE SET "
+            "seen_len = excluded.seen_len, seen_hash = excluded.seen_hash, "
+            "last_reply = excluded.last_reply, expires_at = excluded.expires_at, "
+            "path = excluded.path",
+            &ch->put, err) ||
+        db_prepare(ch->d.db, "DELETE FROM ussd_state WHERE key = ?1", &ch->del, err) ||
+        db_prepare(ch->d.db, "SELECT 1 FROM opt_outs WHERE contact_key = ?1", &ch->opted_out,
+                   err) ||
+        db_prepare(ch->d.db, "SELECT key, path FROM ussd_state WHERE expires_at <= ?1 LIMIT ?2",
+                   &ch->expired, err) ||
+        db_prepare(ch->d.db, "DELETE FROM ussd_state WHERE key = ?1", &ch->purge, err)) {
         ussd_channel_free(ch);
         return NULL;
     }
@@ -516,13 +502,13 @@ int ussd_channel_purge(struct ussd_channel *ch, long long now, int limit)
         sqlite3_bind_text(ch->purge, 1, (const char *)sqlite3_column_text(ch->expired, 0), -1,
                           SQLITE_TRANSIENT);
         if (sqlite3_step(ch->purge) != SQLITE_DONE) {
-            done(ch->purge, 0);
+            db_stmt_done(ch->purge, 0);
             break;
         }
-        done(ch->purge, 0);
+        db_stmt_done(ch->purge, 0);
         n++;
     }
-    done(ch->expired, 0);
+    db_stmt_done(ch->expired, 0);
     if (rc != SQLITE_DONE) {
         db_exec(ch->d.db, "ROLLBACK", "purge ussd", NULL);
         return -1;
