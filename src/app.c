@@ -32,8 +32,7 @@
 #include "sms_channel.h"
 #include "ussd_channel.h"
 
-#define MAINTENANCE_EVERY 60 /* seconds between purges */
-#define PURGE_CHUNK 500      /* rows per purge statement: bounded work per loop turn */
+#define PURGE_CHUNK 500 /* rows per purge statement: bounded work per loop turn */
 
 struct app {
     const struct config *cfg;
@@ -229,7 +228,11 @@ static void reload_flows(struct app *a, const char *why)
     diag_release(&d);
 }
 
-/* Purges expired sessions, old dedupe records and abuse counters, in bounded chunks. */
+/*
+ * Purges expired sessions, old dedupe records, abuse counters, finished
+ * messages and abandoned USSD sessions, and rotates the contact log's keys,
+ * in bounded chunks.
+ */
 static void maintenance_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct app *a = arg;
@@ -253,6 +256,8 @@ static void maintenance_cb(evutil_socket_t fd, short what, void *arg)
     snprintf(sql, sizeof(sql), "DELETE FROM send_counts WHERE hour < %lld", now / 3600 - 48);
     if (db_exec(a->db, sql, "purge send counts", err) != 0)
         log_error("maintenance.send_counts", "problem=\"%s\"", err);
+    if (outbox_purge(a->outbox, now, PURGE_CHUNK, err) < 0)
+        log_error("maintenance.outbox", "problem=\"%s\"", err);
 }
 
 static void hup_cb(evutil_socket_t sig, short what, void *arg)
@@ -353,7 +358,7 @@ static int start(struct app *a, char *err)
     if ((a->sms = sms_channel_new(&deps, a->http, err)) == NULL ||
         (a->ussd = ussd_channel_new(&deps, a->http, err)) == NULL)
         return EXIT_FAILURE;
-    struct timeval every = {MAINTENANCE_EVERY, 0};
+    struct timeval every = {cfg->maintenance_interval, 0};
     if ((a->maintenance = event_new(a->base, -1, EV_PERSIST, maintenance_cb, a)) == NULL ||
         event_add(a->maintenance, &every) != 0) {
         err_set(err, "out of memory");

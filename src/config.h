@@ -78,6 +78,7 @@ struct config_outbox {
     long max_age;      /* seconds after which an unsent message is marked failed */
     long timeout;      /* seconds for one send request */
     long retry_base;   /* seconds before the first retry; doubles each time, up to 15 min */
+    long keep_days;    /* finished messages (numbers already wiped) are deleted after this */
 };
 
 struct config_abuse {
@@ -103,6 +104,7 @@ struct config {
     char *default_gateway;     /* sends messages that answer no inbound message */
     long dedupe_hours;         /* how long an inbound message id is remembered */
     long log_retention_months; /* contact log rows older than this are deleted */
+    long maintenance_interval; /* seconds between purges */
     struct config_gateways gateways;
     struct config_outbox outbox;
     struct config_abuse abuse;

@@ -54,7 +54,7 @@ struct outbox {
     size_t nin_flight;
     struct bucket buckets[8]; /* per gateway, by index in gateway_all */
     sqlite3_stmt *due, *insert, *next_due, *depth, *count_get, *count_add, *erase, *report,
-        *inline_body, *mark_sent, *mark_failed, *mark_retry, *expire, *has_queued, *cancel;
+        *inline_body, *mark_sent, *mark_failed, *mark_retry, *expire, *has_queued, *cancel, *purge;
     bool stopping; /* no new sends */
     bool closing;  /* being freed: results are dropped (their rows stay queued) */
     uint64_t send_micros, sends_timed; /* send latency, for /metrics */
@@ -593,6 +593,10 @@ struct outbox *outbox_new(struct event_base *base, sqlite3 *db, struct batch *ba
                    "outbox WHERE status = 'queued' AND created_at <= ?1 LIMIT 500)",
                    &o->expire, err) ||
         db_prepare(o->db,
+                   "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE status IN "
+                   "('sent', 'delivered', 'failed', 'undelivered') AND updated_at < ?1 LIMIT ?2)",
+                   &o->purge, err) ||
+        db_prepare(o->db,
                    "SELECT 1 FROM outbox WHERE contact_key = ?1 AND status = 'queued' LIMIT 1",
                    &o->has_queued, err) ||
         db_prepare(
@@ -621,9 +625,10 @@ void outbox_free(struct outbox *o)
     if (o == NULL)
         return;
     o->stopping = o->closing = true;
-    sqlite3_stmt *all[] = {o->due,         o->insert,     o->next_due, o->depth,       o->count_get,
-                           o->count_add,   o->erase,      o->report,   o->inline_body, o->mark_sent,
-                           o->mark_failed, o->mark_retry, o->expire,   o->has_queued,  o->cancel};
+    sqlite3_stmt *all[] = {o->due,         o->insert,     o->next_due,    o->depth,
+                           o->count_get,   o->count_add,  o->erase,       o->report,
+                           o->inline_body, o->mark_sent,  o->mark_failed, o->mark_retry,
+                           o->expire,      o->has_queued, o->cancel,      o->purge};
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
         sqlite3_finalize(all[i]);
     if (o->pass_ev != NULL)
@@ -779,6 +784,19 @@ int outbox_cancel_contact(struct outbox *o, const char *contact_key, const char 
     if (rc != SQLITE_DONE)
         err_set(err, "outbox: cancel: %s", sqlite3_errmsg(o->db));
     return db_stmt_done(o->cancel, rc == SQLITE_DONE ? 0 : -1);
+}
+
+int outbox_purge(struct outbox *o, long long now, int limit, char *err)
+{
+    int rc;
+
+    sqlite3_bind_int64(o->purge, 1, now - o->cfg->outbox.keep_days * 86400);
+    sqlite3_bind_int(o->purge, 2, limit);
+    rc = sqlite3_step(o->purge);
+    if (rc != SQLITE_DONE)
+        err_set(err, "outbox: purge: %s", sqlite3_errmsg(o->db));
+    db_stmt_done(o->purge, 0);
+    return rc == SQLITE_DONE ? sqlite3_changes(o->db) : -1;
 }
 
 char *outbox_inline_body(struct outbox *o, long long id)

@@ -91,6 +91,13 @@ int outbox_cancel_contact(struct outbox *o, const char *contact_key, const char 
 /* Inside a transaction: removes every row for contact_key (ERASE). */
 int outbox_erase_contact(struct outbox *o, const char *contact_key, char *err);
 
+/*
+ * Deletes at most limit messages in a final state older than outbox.keep_days
+ * (their numbers were wiped already; this drops the per-contact history).
+ * Returns how many, or -1 with err.
+ */
+int outbox_purge(struct outbox *o, long long now, int limit, char *err);
+
 /* The text of an inline reply row (for a retried webhook); owned, or NULL. */
 char *outbox_inline_body(struct outbox *o, long long id);
 

@@ -279,6 +279,11 @@ static void finished(int status, void *arg)
         count(j->ch, j->ops, "status_early");
         http_exchange_error(j->ex, 503, "try again later");
     } else if (j->is_status) {
+        char labels[96];
+
+        snprintf(labels, sizeof(labels), "gateway=\"%s\",status=\"%s\"", j->ops->name,
+                 gateway_delivery_name(j->status.delivery));
+        metrics_add(j->ch->d.metrics, "katto_delivery_reports_total", labels, 1);
         count(j->ch, j->ops, "status");
         http_exchange_reply(j->ex, 204, NULL, NULL, 0);
     } else {
@@ -455,6 +460,8 @@ struct sms_channel *sms_channel_new(const struct sms_channel_deps *deps, struct 
         sms_channel_free(ch);
         return NULL;
     }
+    metrics_declare(deps->metrics, "katto_delivery_reports_total", "counter",
+                    "Delivery reports by gateway and status.");
     metrics_declare(deps->metrics, "katto_inbound_total", "counter",
                     "Inbound webhooks by gateway and result (accepted, duplicate, status, "
                     "bad_signature, malformed, unavailable).");

@@ -189,7 +189,9 @@ static int handle(sqlite3 *db, void *arg, char *err)
     db_stmt_done(ch->get, 0);
 
     if (!known) {
-        answer = len > 0 ? j->text : NULL; /* a code dialled with an answer in it */
+        /* A new session, or one Katto no longer knows (it expired): the first screen.
+         * Any text it carries is old answers, and is not replayed. */
+        answer = NULL;
     } else if (len > seen_len && (seen_len == 0 || j->text[seen_len] == '*')) {
         seen_hash(ch, j->text, seen_len, hash);
         if (strcmp(hash, want) == 0)
@@ -217,12 +219,9 @@ static int handle(sqlite3 *db, void *arg, char *err)
     if (flow_session_var(&s, "city") != NULL)
         snprintf(city_before, sizeof(city_before), "%s", flow_session_var(&s, "city"));
     if (!known) {
+        flow_session_init(&s); /* whatever an older session left, this one starts afresh */
         rc = j->flow[0] != '\0' ? flow_engine_start(&env, &s, j->flow, &r)
                                 : flow_engine_step(&env, &s, &(struct flow_input){.text = ""}, &r);
-        if (rc == 0 && answer != NULL && !r.end) {
-            flow_reply_release(&r);
-            rc = flow_engine_step(&env, &s, &(struct flow_input){.text = answer}, &r);
-        }
     } else {
         rc = flow_engine_step(&env, &s, &(struct flow_input){.text = answer}, &r);
     }
@@ -399,7 +398,14 @@ static void webhook(struct http_exchange *ex, void *arg)
         j->number[0] = '\0';
     crypto_contact_key(ch->key, session_id, hashed);
     snprintf(j->key, sizeof(j->key), "ussd:%s", hashed);
-    const char *flow = config_map_get(&ch->d.cfg->ussd.service_codes, code);
+    const struct config_map *codes = &ch->d.cfg->ussd.service_codes;
+    const char *flow = config_map_get(codes, code);
+    if (flow == NULL && codes->n > 0) {
+        /* Codes are configured and this is not one of them: not ours to answer. */
+        job_free(j);
+        refuse(ch, ex, "unknown service code");
+        goto out;
+    }
     if (flow != NULL && flow_set_find(*ch->d.flows, flow) != NULL)
         snprintf(j->flow, sizeof(j->flow), "%s", flow);
     else if (flow != NULL)

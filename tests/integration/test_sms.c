@@ -312,6 +312,7 @@ static void each_gateway_replies_in_its_own_wire_format(void **state)
         if (!cJSON_IsTrue(cJSON_GetObjectItem(x, "accepted")))
             continue;
         assert_non_null(strstr(field(x, "text"), "Mihin tarvitset apua?"));
+        assert_non_null(strstr(field(x, "text"), "Ei yöpaikkaa tänä yönä")); /* ä ö intact */
         if (strcmp(field(x, "gateway"), "46elks") == 0)
             seen[0] = true;
         if (strcmp(field(x, "gateway"), "gatewayapi") == 0)
@@ -886,6 +887,62 @@ static void an_oversized_webhook_gets_413(void **state)
     release_world(&w);
 }
 
+static void global_daily_cap_drops_messages_to_anyone(void **state)
+{
+    struct world w;
+    struct want want = {&w, 2};
+    struct testlib_response r;
+    char url[128], from[32];
+
+    (void)state;
+    start_world(&w, "\"abuse\": {\"global_day\": 2}");
+    for (int i = 0; i < 3; i++) {
+        snprintf(from, sizeof(from), "+35840123470%d", i);
+        send_elks(&w, from, 130 + i, 1, "APUA");
+    }
+    assert_true(testlib_wait_for(have_accepted, &want, 10000));
+    want.n = 3;
+    assert_false(testlib_wait_for(have_accepted, &want, 1500));
+    snprintf(url, sizeof(url), "%s/metrics", w.s.base_url);
+    assert_int_equal(testlib_http("GET", url, NULL, NULL, 0, &r), 0);
+    assert_non_null(strstr(r.body, "katto_messages_capped_total{cap=\"global_day\"} 1\n"));
+    testlib_response_release(&r);
+    stop_world(&w);
+    release_world(&w);
+}
+
+static bool outbox_empty(void *arg)
+{
+    char *n = db_value(arg, "SELECT count(*) FROM outbox");
+    bool empty = n != NULL && strcmp(n, "0") == 0;
+
+    free(n);
+    return empty;
+}
+
+static void finished_messages_are_purged_after_keep_days(void **state)
+{
+    struct world w;
+    struct want want = {&w, 1};
+    sqlite3 *db;
+
+    (void)state;
+    start_world(&w, "\"maintenance_interval\": 1");
+    send_elks(&w, CLIENT, 140, 1, "APUA");
+    assert_true(testlib_wait_for(have_accepted, &want, 10000));
+    assert_false(outbox_empty(&w));
+    /* Pretend the message was sent eight days ago. */
+    assert_int_equal(sqlite3_open(w.s.db_path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 2000);
+    assert_int_equal(
+        sqlite3_exec(db, "UPDATE outbox SET updated_at = updated_at - 8 * 86400", NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    assert_true(testlib_wait_for(outbox_empty, &w, 10000));
+    stop_world(&w);
+    release_world(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -911,6 +968,8 @@ int main(void)
         cmocka_unit_test(signatures_are_checked_against_the_public_url_behind_a_proxy),
         cmocka_unit_test(gatewayapi_status_events_need_their_hmac),
         cmocka_unit_test(an_oversized_webhook_gets_413),
+        cmocka_unit_test(global_daily_cap_drops_messages_to_anyone),
+        cmocka_unit_test(finished_messages_are_purged_after_keep_days),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

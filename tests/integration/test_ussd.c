@@ -35,7 +35,7 @@ static void start(struct ussd *u, const char *extra)
 
     assert_true(asprintf(&json,
                          "\"ussd\": {\"token\": \"%s\", \"service_codes\": {\"*500*1#\": "
-                         "\"tonight\"}}%s%s",
+                         "\"tonight\", \"*500#\": \"helpline\"}}, \"maintenance_interval\": 1%s%s",
                          TOKEN, extra ? ", " : "", extra ? extra : "") > 0);
     assert_int_equal(testlib_server_start(&u->s, json, NULL), 0);
     free(json);
@@ -360,6 +360,67 @@ static void the_generic_json_variant_means_the_same(void **state)
     stop(&u);
 }
 
+static void unknown_service_code_gets_a_short_end(void **state)
+{
+    struct ussd u;
+
+    (void)state;
+    start(&u, NULL);
+    assert_contains(post(&u, "s12", "*999#", ""), "END ");
+    stop(&u);
+}
+
+/* Runs one SQL statement on the server's database from the test (WAL allows it). */
+static void db_run(struct ussd *u, const char *sql)
+{
+    sqlite3 *db;
+
+    assert_int_equal(sqlite3_open(u->s.db_path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 2000);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static bool timeout_logged(void *arg)
+{
+    struct ussd *u = arg;
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    bool found = false;
+
+    if (sqlite3_open_v2(u->s.db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+        return false;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT path FROM contact_log WHERE event = 'ussd_timeout' AND "
+                           "pseudonym IS NULL",
+                           -1, &st, NULL) == SQLITE_OK) {
+        found = sqlite3_step(st) == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0),
+                                                         "helpline/welcome,helpline/language") == 0;
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(db);
+    return found;
+}
+
+static void abandoned_and_expired_sessions_are_handled(void **state)
+{
+    struct ussd u;
+    const char *t;
+
+    (void)state;
+    start(&u, NULL);
+    /* The person walks away; the gateway gives up. After expiry the session leaves one row. */
+    post(&u, "s13", CODE, "");
+    post(&u, "s13", CODE, "3");
+    db_run(&u, "UPDATE ussd_state SET expires_at = 0; UPDATE sessions SET expires_at = 0");
+    assert_true(testlib_wait_for(timeout_logged, &u, 10000));
+    /* A late request for the expired session starts again politely, never hangs. */
+    t = post(&u, "s13", CODE, "3*2");
+    assert_contains(t, "CON ");
+    assert_contains(t, "Katto: automaattinen");
+    stop(&u);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -372,6 +433,8 @@ int main(void)
         cmocka_unit_test(crisis_words_end_the_session_with_help),
         cmocka_unit_test(the_same_conversation_over_sms_and_ussd_reaches_the_same_result),
         cmocka_unit_test(the_generic_json_variant_means_the_same),
+        cmocka_unit_test(unknown_service_code_gets_a_short_end),
+        cmocka_unit_test(abandoned_and_expired_sessions_are_handled),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
