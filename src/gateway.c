@@ -205,6 +205,23 @@ const char *gateway_required(const struct gateway_http *in, const char *name, ch
     return v;
 }
 
+int gateway_parse_form_inbound(const struct gateway_http *in, const char *id_field,
+                               const char *from_field, const char *to_field, const char *text_field,
+                               struct gateway_inbound *out, char *err)
+{
+    const char *id, *from, *to, *text;
+
+    memset(out, 0, sizeof(*out));
+    if (!gateway_form_body(in, err))
+        return -1;
+    if ((id = gateway_required(in, id_field, err)) == NULL ||
+        (from = gateway_required(in, from_field, err)) == NULL ||
+        (to = gateway_required(in, to_field, err)) == NULL ||
+        (text = gateway_required(in, text_field, err)) == NULL)
+        return -1;
+    return gateway_inbound_fill(out, id, from, to, text, err);
+}
+
 const char *gateway_param(const struct gateway_http *in, const char *name)
 {
     for (size_t i = 0; i < in->nparams; i++) {

@@ -182,6 +182,14 @@ bool gateway_form_body(const struct gateway_http *in, char *err);
 /* The first value of form field name, or NULL with err "missing field 'name'". */
 const char *gateway_required(const struct gateway_http *in, const char *name, char *err);
 
+/*
+ * Parses a form-encoded inbound SMS whose id, sender, recipient and text are
+ * in the named fields (each required; the text may be empty). 0, or -1 with err.
+ */
+int gateway_parse_form_inbound(const struct gateway_http *in, const char *id_field,
+                               const char *from_field, const char *to_field, const char *text_field,
+                               struct gateway_inbound *out, char *err);
+
 /* The first value of a form field, or NULL. */
 const char *gateway_param(const struct gateway_http *in, const char *name);
 

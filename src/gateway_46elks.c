@@ -34,17 +34,7 @@ static int elks_verify(const struct gateway *gw, const struct gateway_http *in, 
 
 static int elks_parse_inbound(const struct gateway_http *in, struct gateway_inbound *out, char *err)
 {
-    const char *id, *from, *to, *message;
-
-    memset(out, 0, sizeof(*out));
-    if (!gateway_form_body(in, err))
-        return -1;
-    if ((id = gateway_required(in, "id", err)) == NULL ||
-        (from = gateway_required(in, "from", err)) == NULL ||
-        (to = gateway_required(in, "to", err)) == NULL ||
-        (message = gateway_required(in, "message", err)) == NULL)
-        return -1;
-    return gateway_inbound_fill(out, id, from, to, message, err);
+    return gateway_parse_form_inbound(in, "id", "from", "to", "message", out, err);
 }
 
 static int elks_parse_status(const struct gateway_http *in, struct gateway_status *out, char *err)

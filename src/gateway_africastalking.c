@@ -38,17 +38,7 @@ static int at_verify(const struct gateway *gw, const struct gateway_http *in, ch
 
 static int at_parse_inbound(const struct gateway_http *in, struct gateway_inbound *out, char *err)
 {
-    const char *id, *from, *to, *text;
-
-    memset(out, 0, sizeof(*out));
-    if (!gateway_form_body(in, err))
-        return -1;
-    if ((id = gateway_required(in, "id", err)) == NULL ||
-        (from = gateway_required(in, "from", err)) == NULL ||
-        (to = gateway_required(in, "to", err)) == NULL ||
-        (text = gateway_required(in, "text", err)) == NULL)
-        return -1;
-    return gateway_inbound_fill(out, id, from, to, text, err);
+    return gateway_parse_form_inbound(in, "id", "from", "to", "text", out, err);
 }
 
 /* As courier maps them (gateways.md 2.2); anything else is ignored. */

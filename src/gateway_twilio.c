@@ -225,18 +225,8 @@ static int twilio_verify(const struct gateway *gw, const struct gateway_http *in
 static int twilio_parse_inbound(const struct gateway_http *in, struct gateway_inbound *out,
                                 char *err)
 {
-    const char *sid, *from, *to, *body;
-
-    memset(out, 0, sizeof(*out));
-    if (!gateway_form_body(in, err))
-        return -1;
     /* Body is always sent, "" for an empty text or a picture; its absence means another webhook. */
-    if ((sid = gateway_required(in, "MessageSid", err)) == NULL ||
-        (from = gateway_required(in, "From", err)) == NULL ||
-        (to = gateway_required(in, "To", err)) == NULL ||
-        (body = gateway_required(in, "Body", err)) == NULL)
-        return -1;
-    return gateway_inbound_fill(out, sid, from, to, body, err);
+    return gateway_parse_form_inbound(in, "MessageSid", "From", "To", "Body", out, err);
 }
 
 static const struct {

@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "gateway.h"
+#include "testlib_gateway.h"
 
 #define N_ROWS(t) (sizeof(t) / sizeof((t)[0]))
 #define FORM "application/x-www-form-urlencoded"
@@ -26,30 +27,19 @@
     "&to=%2B46766861004&created=2018-07-13T13%3A57%3A23.741000&message=Hej+%C3%A5%C3%A4%C3%B6%21"
 
 struct fake {
-    struct config cfg;
-    struct gateway gw;
-    struct gateway_http in;
+    struct testlib_gateway g; /* configuration, gateway and webhook */
 };
-
-static void set_str(char **slot, const char *value)
-{
-    free(*slot);
-    *slot = strdup(value);
-    assert_non_null(*slot);
-}
 
 static int setup(void **state)
 {
     struct fake *f = calloc(1, sizeof(*f));
 
     assert_non_null(f);
-    config_init(&f->cfg);
-    set_str(&f->cfg.gateways.elks.username, "u0123456789abcdef");
-    set_str(&f->cfg.gateways.elks.password, "PASSWORD123");
-    set_str(&f->cfg.gateways.elks.from, "Katto");
-    set_str(&f->cfg.gateways.elks.webhook_token, "route-s3cr3t");
-    f->gw.ops = &gateway_46elks;
-    f->gw.cfg = &f->cfg;
+    testlib_gateway_init(&f->g, &gateway_46elks);
+    testlib_set_str(&f->g.cfg.gateways.elks.username, "u0123456789abcdef");
+    testlib_set_str(&f->g.cfg.gateways.elks.password, "PASSWORD123");
+    testlib_set_str(&f->g.cfg.gateways.elks.from, "Katto");
+    testlib_set_str(&f->g.cfg.gateways.elks.webhook_token, "route-s3cr3t");
     *state = f;
     return 0;
 }
@@ -58,22 +48,14 @@ static int teardown(void **state)
 {
     struct fake *f = *state;
 
-    gateway_http_release(&f->in);
-    config_release(&f->cfg);
+    testlib_gateway_release(&f->g);
     free(f);
     return 0;
 }
 
 static void request(struct fake *f, const char *query, const char *body)
 {
-    gateway_http_release(&f->in);
-    memset(&f->in, 0, sizeof(f->in));
-    f->in.public_url = "https://katto.example/webhooks/46elks/sms";
-    f->in.query = query;
-    f->in.content_type = FORM;
-    f->in.body = body;
-    f->in.body_len = strlen(body);
-    assert_int_equal(gateway_parse_form(&f->in, NULL), 0);
+    testlib_gateway_request(&f->g, "https://katto.example/webhooks/46elks/sms", query, FORM, body);
 }
 
 static void verify_checks_the_route_token(void **state)
@@ -81,23 +63,23 @@ static void verify_checks_the_route_token(void **state)
     struct fake *f = *state;
     char err[256];
 
-    assert_true(gateway_46elks.can_verify(&f->cfg));
+    assert_true(gateway_46elks.can_verify(&f->g.cfg));
     request(f, "token=route-s3cr3t", INBOUND);
-    assert_int_equal(gateway_46elks.verify(&f->gw, &f->in, err), 0);
+    assert_int_equal(gateway_46elks.verify(&f->g.gw, &f->g.in, err), 0);
     request(f, "token=route-s3cr3T", INBOUND);
-    assert_int_equal(gateway_46elks.verify(&f->gw, &f->in, err), -1);
+    assert_int_equal(gateway_46elks.verify(&f->g.gw, &f->g.in, err), -1);
     assert_string_equal(err, "wrong route token");
     request(f, NULL, INBOUND);
-    assert_int_equal(gateway_46elks.verify(&f->gw, &f->in, err), -1);
+    assert_int_equal(gateway_46elks.verify(&f->g.gw, &f->g.in, err), -1);
     assert_string_equal(err, "missing route token");
     /* A token in the body does not count: only the route carries it. */
     request(f, NULL, INBOUND "&token=route-s3cr3t");
-    assert_int_equal(gateway_46elks.verify(&f->gw, &f->in, err), -1);
+    assert_int_equal(gateway_46elks.verify(&f->g.gw, &f->g.in, err), -1);
 
-    set_str(&f->cfg.gateways.elks.webhook_token, "");
-    assert_false(gateway_46elks.can_verify(&f->cfg));
+    testlib_set_str(&f->g.cfg.gateways.elks.webhook_token, "");
+    assert_false(gateway_46elks.can_verify(&f->g.cfg));
     request(f, NULL, INBOUND);
-    assert_int_equal(gateway_46elks.verify(&f->gw, &f->in, err), 0);
+    assert_int_equal(gateway_46elks.verify(&f->g.gw, &f->g.in, err), 0);
 }
 
 static void parse_inbound_reads_the_docs_example(void **state)
@@ -107,7 +89,7 @@ static void parse_inbound_reads_the_docs_example(void **state)
     char err[256];
 
     request(f, "token=route-s3cr3t", INBOUND);
-    assert_int_equal(gateway_46elks.parse_inbound(&f->in, &m, err), 0);
+    assert_int_equal(gateway_46elks.parse_inbound(&f->g.in, &m, err), 0);
     assert_string_equal(m.msg_id, "sf8425555e5d8db61dda7a7b3f1b91bdb");
     assert_string_equal(m.from, "+46704508449");
     assert_string_equal(m.to, "+46766861004");
@@ -115,7 +97,7 @@ static void parse_inbound_reads_the_docs_example(void **state)
     gateway_inbound_release(&m);
 
     request(f, NULL, "id=s1&from=%2B358401234567&to=%2B46766861004&message=");
-    assert_int_equal(gateway_46elks.parse_inbound(&f->in, &m, err), 0);
+    assert_int_equal(gateway_46elks.parse_inbound(&f->g.in, &m, err), 0);
     assert_string_equal(m.text, "");
     gateway_inbound_release(&m);
 }
@@ -141,12 +123,12 @@ static void parse_inbound_names_what_is_missing(void **state)
 
     for (size_t i = 0; i < N_ROWS(missing_cases); i++) {
         request(f, NULL, missing_cases[i].body);
-        assert_int_equal(gateway_46elks.parse_inbound(&f->in, &m, err), -1);
+        assert_int_equal(gateway_46elks.parse_inbound(&f->g.in, &m, err), -1);
         assert_string_equal(err, missing_cases[i].err);
     }
     request(f, NULL, INBOUND);
-    f->in.content_type = "text/plain";
-    assert_int_equal(gateway_46elks.parse_inbound(&f->in, &m, err), -1);
+    f->g.in.content_type = "text/plain";
+    assert_int_equal(gateway_46elks.parse_inbound(&f->g.in, &m, err), -1);
     assert_string_equal(err, "expected an application/x-www-form-urlencoded body");
 }
 
@@ -173,12 +155,12 @@ static void parse_status_maps_delivery_reports(void **state)
                  "&delivered=2018-07-13T13%%3A57%%3A23.741000",
                  status_cases[i].status);
         request(f, NULL, body);
-        assert_int_equal(gateway_46elks.parse_status(&f->in, &st, err), 0);
+        assert_int_equal(gateway_46elks.parse_status(&f->g.in, &st, err), 0);
         assert_string_equal(st.msg_id, "s70df59406a1b4643b96f3f91e0bfb7b0");
         assert_int_equal(st.delivery, status_cases[i].want);
     }
     request(f, NULL, "status=delivered");
-    assert_int_equal(gateway_46elks.parse_status(&f->in, &st, err), -1);
+    assert_int_equal(gateway_46elks.parse_status(&f->g.in, &st, err), -1);
     assert_string_equal(err, "missing field 'id'");
 }
 
@@ -194,7 +176,7 @@ static void build_send_makes_the_a1_sms_request(void **state)
     struct gateway_request req;
     char err[256];
 
-    assert_int_equal(gateway_46elks.build_send(&f->gw, &msg, &req, err), 0);
+    assert_int_equal(gateway_46elks.build_send(&f->g.gw, &msg, &req, err), 0);
     assert_string_equal(req.url, "https://api.46elks.com/a1/sms");
     assert_string_equal(req.body, "from=Katto&to=%2B46704508449"
                                   "&message=Hej%20%C3%A5%C3%A4%C3%B6%20%26%20v%C3%A4lkommen"
@@ -209,14 +191,14 @@ static void build_send_makes_the_a1_sms_request(void **state)
 
     msg.status_url = NULL;
     msg.from = "+46766861004";
-    assert_int_equal(gateway_46elks.build_send(&f->gw, &msg, &req, err), 0);
+    assert_int_equal(gateway_46elks.build_send(&f->g.gw, &msg, &req, err), 0);
     assert_string_equal(req.body, "from=%2B46766861004&to=%2B46704508449"
                                   "&message=Hej%20%C3%A5%C3%A4%C3%B6%20%26%20v%C3%A4lkommen");
     gateway_request_release(&req);
 
-    set_str(&f->cfg.gateways.elks.password, "");
-    assert_false(gateway_46elks.configured(&f->cfg));
-    assert_int_equal(gateway_46elks.build_send(&f->gw, &msg, &req, err), -1);
+    testlib_set_str(&f->g.cfg.gateways.elks.password, "");
+    assert_false(gateway_46elks.configured(&f->g.cfg));
+    assert_int_equal(gateway_46elks.build_send(&f->g.gw, &msg, &req, err), -1);
     assert_string_equal(err, "gateways.46elks.username and gateways.46elks.password must be set");
 }
 
@@ -268,13 +250,13 @@ static void ack_carries_the_inline_reply_as_plain_text(void **state)
     struct fake *f = *state;
     struct gateway_ack ack;
 
-    gateway_46elks.ack_inbound(&f->gw, "Hei! Vastaa 1 tai 2. äöå", &ack);
+    gateway_46elks.ack_inbound(&f->g.gw, "Hei! Vastaa 1 tai 2. äöå", &ack);
     assert_int_equal(ack.status, 200);
     assert_string_equal(ack.content_type, "text/plain; charset=utf-8");
     assert_string_equal(ack.body, "Hei! Vastaa 1 tai 2. äöå");
     gateway_ack_release(&ack);
 
-    gateway_46elks.ack_inbound(&f->gw, NULL, &ack);
+    gateway_46elks.ack_inbound(&f->g.gw, NULL, &ack);
     assert_int_equal(ack.status, 204);
     assert_null(ack.content_type);
     assert_null(ack.body);

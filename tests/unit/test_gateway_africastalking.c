@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "gateway.h"
+#include "testlib_gateway.h"
 
 #define N_ROWS(t) (sizeof(t) / sizeof((t)[0]))
 #define FORM "application/x-www-form-urlencoded"
@@ -28,30 +29,19 @@
     "&from=%2B254791541111"
 
 struct fake {
-    struct config cfg;
-    struct gateway gw;
-    struct gateway_http in;
+    struct testlib_gateway g; /* configuration, gateway and webhook */
 };
-
-static void set_str(char **slot, const char *value)
-{
-    free(*slot);
-    *slot = strdup(value);
-    assert_non_null(*slot);
-}
 
 static int setup(void **state)
 {
     struct fake *f = calloc(1, sizeof(*f));
 
     assert_non_null(f);
-    config_init(&f->cfg);
-    set_str(&f->cfg.gateways.africastalking.username, "katto");
-    set_str(&f->cfg.gateways.africastalking.api_key, "atsk_0123456789");
-    set_str(&f->cfg.gateways.africastalking.from, "KATTO");
-    set_str(&f->cfg.gateways.africastalking.webhook_token, "route-s3cr3t");
-    f->gw.ops = &gateway_africastalking;
-    f->gw.cfg = &f->cfg;
+    testlib_gateway_init(&f->g, &gateway_africastalking);
+    testlib_set_str(&f->g.cfg.gateways.africastalking.username, "katto");
+    testlib_set_str(&f->g.cfg.gateways.africastalking.api_key, "atsk_0123456789");
+    testlib_set_str(&f->g.cfg.gateways.africastalking.from, "KATTO");
+    testlib_set_str(&f->g.cfg.gateways.africastalking.webhook_token, "route-s3cr3t");
     *state = f;
     return 0;
 }
@@ -60,22 +50,15 @@ static int teardown(void **state)
 {
     struct fake *f = *state;
 
-    gateway_http_release(&f->in);
-    config_release(&f->cfg);
+    testlib_gateway_release(&f->g);
     free(f);
     return 0;
 }
 
 static void request(struct fake *f, const char *query, const char *body)
 {
-    gateway_http_release(&f->in);
-    memset(&f->in, 0, sizeof(f->in));
-    f->in.public_url = "https://katto.example/webhooks/africastalking/sms";
-    f->in.query = query;
-    f->in.content_type = FORM;
-    f->in.body = body;
-    f->in.body_len = strlen(body);
-    assert_int_equal(gateway_parse_form(&f->in, NULL), 0);
+    testlib_gateway_request(&f->g, "https://katto.example/webhooks/africastalking/sms", query, FORM,
+                            body);
 }
 
 static void verify_checks_the_route_token(void **state)
@@ -84,15 +67,15 @@ static void verify_checks_the_route_token(void **state)
     char err[256];
 
     request(f, "token=route-s3cr3t", INBOUND);
-    assert_int_equal(gateway_africastalking.verify(&f->gw, &f->in, err), 0);
+    assert_int_equal(gateway_africastalking.verify(&f->g.gw, &f->g.in, err), 0);
     request(f, "token=wrong", INBOUND);
-    assert_int_equal(gateway_africastalking.verify(&f->gw, &f->in, err), -1);
+    assert_int_equal(gateway_africastalking.verify(&f->g.gw, &f->g.in, err), -1);
     assert_string_equal(err, "wrong route token");
     request(f, NULL, INBOUND);
-    assert_int_equal(gateway_africastalking.verify(&f->gw, &f->in, err), -1);
-    set_str(&f->cfg.gateways.africastalking.webhook_token, "");
-    assert_false(gateway_africastalking.can_verify(&f->cfg));
-    assert_int_equal(gateway_africastalking.verify(&f->gw, &f->in, err), 0);
+    assert_int_equal(gateway_africastalking.verify(&f->g.gw, &f->g.in, err), -1);
+    testlib_set_str(&f->g.cfg.gateways.africastalking.webhook_token, "");
+    assert_false(gateway_africastalking.can_verify(&f->g.cfg));
+    assert_int_equal(gateway_africastalking.verify(&f->g.gw, &f->g.in, err), 0);
 }
 
 static void parse_inbound_reads_couriers_fixture(void **state)
@@ -102,7 +85,7 @@ static void parse_inbound_reads_couriers_fixture(void **state)
     char err[256];
 
     request(f, NULL, INBOUND);
-    assert_int_equal(gateway_africastalking.parse_inbound(&f->in, &m, err), 0);
+    assert_int_equal(gateway_africastalking.parse_inbound(&f->g.in, &m, err), 0);
     assert_string_equal(m.msg_id, "ec9adc86-51d5-4bc8-8eb0-d8ab0bb53dc3");
     assert_string_equal(m.from, "+254791541111");
     assert_string_equal(m.to, "21512");
@@ -130,7 +113,7 @@ static void parse_inbound_names_what_is_missing(void **state)
 
     for (size_t i = 0; i < N_ROWS(missing_cases); i++) {
         request(f, NULL, missing_cases[i].body);
-        assert_int_equal(gateway_africastalking.parse_inbound(&f->in, &m, err), -1);
+        assert_int_equal(gateway_africastalking.parse_inbound(&f->g.in, &m, err), -1);
         assert_string_equal(err, missing_cases[i].err);
     }
 }
@@ -159,16 +142,16 @@ static void parse_status_maps_delivery_reports(void **state)
                  "&retryCount=0",
                  status_cases[i].status);
         request(f, NULL, body);
-        assert_int_equal(gateway_africastalking.parse_status(&f->in, &st, err), 0);
+        assert_int_equal(gateway_africastalking.parse_status(&f->g.in, &st, err), 0);
         assert_string_equal(st.msg_id, "ATXid_1");
         assert_int_equal(st.delivery, status_cases[i].want);
         assert_string_equal(st.error, "");
     }
     request(f, NULL, "id=ATXid_2&status=Failed&failureReason=AbsentSubscriber");
-    assert_int_equal(gateway_africastalking.parse_status(&f->in, &st, err), 0);
+    assert_int_equal(gateway_africastalking.parse_status(&f->g.in, &st, err), 0);
     assert_string_equal(st.error, "AbsentSubscriber");
     request(f, NULL, "id=ATXid_2");
-    assert_int_equal(gateway_africastalking.parse_status(&f->in, &st, err), -1);
+    assert_int_equal(gateway_africastalking.parse_status(&f->g.in, &st, err), -1);
     assert_string_equal(err, "missing field 'status'");
 }
 
@@ -179,7 +162,7 @@ static void build_send_matches_the_sdk_request(void **state)
     struct gateway_request req;
     char err[256];
 
-    assert_int_equal(gateway_africastalking.build_send(&f->gw, &msg, &req, err), 0);
+    assert_int_equal(gateway_africastalking.build_send(&f->g.gw, &msg, &req, err), 0);
     assert_string_equal(req.url, "https://api.africastalking.com/version1/messaging");
     assert_string_equal(req.body, "username=katto&to=%2B254711082000"
                                   "&message=Habari%20%C3%A4%C3%B6%C3%A5%3F&from=KATTO"
@@ -194,22 +177,22 @@ static void build_send_matches_the_sdk_request(void **state)
     gateway_request_release(&req);
 
     /* No sender: "from" is left out and AT uses the account default. */
-    set_str(&f->cfg.gateways.africastalking.from, "");
-    set_str(&f->cfg.gateways.africastalking.username, "sandbox");
-    assert_int_equal(gateway_africastalking.build_send(&f->gw, &msg, &req, err), 0);
+    testlib_set_str(&f->g.cfg.gateways.africastalking.from, "");
+    testlib_set_str(&f->g.cfg.gateways.africastalking.username, "sandbox");
+    assert_int_equal(gateway_africastalking.build_send(&f->g.gw, &msg, &req, err), 0);
     assert_string_equal(req.url, "https://api.sandbox.africastalking.com/version1/messaging");
     assert_string_equal(req.body, "username=sandbox&to=%2B254711082000"
                                   "&message=Habari%20%C3%A4%C3%B6%C3%A5%3F&bulkSMSMode=1");
     gateway_request_release(&req);
 
     /* A base_url set for tests wins over the sandbox switch. */
-    set_str(&f->cfg.gateways.africastalking.base_url, "http://127.0.0.1:8999");
-    assert_int_equal(gateway_africastalking.build_send(&f->gw, &msg, &req, err), 0);
+    testlib_set_str(&f->g.cfg.gateways.africastalking.base_url, "http://127.0.0.1:8999");
+    assert_int_equal(gateway_africastalking.build_send(&f->g.gw, &msg, &req, err), 0);
     assert_string_equal(req.url, "http://127.0.0.1:8999/version1/messaging");
     gateway_request_release(&req);
 
-    set_str(&f->cfg.gateways.africastalking.api_key, "");
-    assert_int_equal(gateway_africastalking.build_send(&f->gw, &msg, &req, err), -1);
+    testlib_set_str(&f->g.cfg.gateways.africastalking.api_key, "");
+    assert_int_equal(gateway_africastalking.build_send(&f->g.gw, &msg, &req, err), -1);
     assert_string_equal(err, "gateways.africastalking.username and "
                              "gateways.africastalking.api_key must be set");
 }
@@ -281,7 +264,7 @@ static void ack_is_an_empty_200(void **state)
     struct fake *f = *state;
     struct gateway_ack ack;
 
-    gateway_africastalking.ack_inbound(&f->gw, "no inline replies", &ack);
+    gateway_africastalking.ack_inbound(&f->g.gw, "no inline replies", &ack);
     assert_int_equal(ack.status, 200);
     assert_null(ack.content_type);
     assert_null(ack.body);

@@ -27,6 +27,7 @@
 
 #include "config.h"
 #include "gateway.h"
+#include "testlib_gateway.h"
 
 #define N_ROWS(t) (sizeof(t) / sizeof((t)[0]))
 #define JSON "application/json"
@@ -119,11 +120,9 @@
 #define V1_SIGNATURE "v1=10f5ec1f206f936c6d84f629e636f15b0e017c551c914ab341e4c8dff2c501bf"
 
 struct fake {
-    struct config cfg;
-    struct gateway gw;
-    struct gateway_http in;
-    const char *jwt; /* X-Gwapi-Signature */
-    const char *v1;  /* Signature */
+    struct testlib_gateway g; /* configuration, gateway and webhook */
+    const char *jwt;          /* X-Gwapi-Signature */
+    const char *v1;           /* Signature */
 };
 
 static const char *fake_header(const void *ctx, const char *name)
@@ -137,24 +136,15 @@ static const char *fake_header(const void *ctx, const char *name)
     return NULL;
 }
 
-static void set_str(char **slot, const char *value)
-{
-    free(*slot);
-    *slot = strdup(value);
-    assert_non_null(*slot);
-}
-
 static int setup(void **state)
 {
     struct fake *f = calloc(1, sizeof(*f));
 
     assert_non_null(f);
-    config_init(&f->cfg);
-    set_str(&f->cfg.gateways.gatewayapi.token, "gw-token");
-    set_str(&f->cfg.gateways.gatewayapi.webhook_secret, "webhook-secret");
-    set_str(&f->cfg.gateways.gatewayapi.from, "Katto");
-    f->gw.ops = &gateway_gatewayapi;
-    f->gw.cfg = &f->cfg;
+    testlib_gateway_init(&f->g, &gateway_gatewayapi);
+    testlib_set_str(&f->g.cfg.gateways.gatewayapi.token, "gw-token");
+    testlib_set_str(&f->g.cfg.gateways.gatewayapi.webhook_secret, "webhook-secret");
+    testlib_set_str(&f->g.cfg.gateways.gatewayapi.from, "Katto");
     *state = f;
     return 0;
 }
@@ -163,20 +153,17 @@ static int teardown(void **state)
 {
     struct fake *f = *state;
 
-    config_release(&f->cfg);
+    testlib_gateway_release(&f->g);
     free(f);
     return 0;
 }
 
 static void request(struct fake *f, const char *body, const char *jwt, const char *v1)
 {
-    memset(&f->in, 0, sizeof(f->in));
-    f->in.public_url = "https://katto.example/webhooks/gatewayapi/sms";
-    f->in.content_type = JSON;
-    f->in.body = body;
-    f->in.body_len = strlen(body);
-    f->in.header = fake_header;
-    f->in.header_ctx = f;
+    testlib_gateway_request(&f->g, "https://katto.example/webhooks/gatewayapi/sms", NULL, JSON,
+                            body);
+    f->g.in.header = fake_header;
+    f->g.in.header_ctx = f;
     f->jwt = jwt;
     f->v1 = v1;
 }
@@ -184,7 +171,7 @@ static void request(struct fake *f, const char *body, const char *jwt, const cha
 static int verify(struct fake *f, char *err)
 {
     err[0] = '\0';
-    return gateway_gatewayapi.verify(&f->gw, &f->in, err);
+    return gateway_gatewayapi.verify(&f->g.gw, &f->g.in, err);
 }
 
 static void verify_accepts_the_docs_example_token(void **state)
@@ -193,10 +180,10 @@ static void verify_accepts_the_docs_example_token(void **state)
     struct gateway_status st;
     char err[256];
 
-    set_str(&f->cfg.gateways.gatewayapi.webhook_secret, "secret");
+    testlib_set_str(&f->g.cfg.gateways.gatewayapi.webhook_secret, "secret");
     request(f, DOCS_STATUS_BODY, DOCS_JWT, NULL);
     assert_int_equal(verify(f, err), 0);
-    assert_int_equal(gateway_gatewayapi.parse_status(&f->in, &st, err), 0);
+    assert_int_equal(gateway_gatewayapi.parse_status(&f->g.in, &st, err), 0);
     assert_string_equal(st.msg_id, "2381703");
     assert_int_equal(st.delivery, GATEWAY_DELIVERY_DELIVERED);
     assert_string_equal(st.error, "");
@@ -208,7 +195,7 @@ static void verify_accepts_the_docs_example_token(void **state)
             DOCS_JWT, NULL);
     assert_int_equal(verify(f, err), 0);
 
-    set_str(&f->cfg.gateways.gatewayapi.webhook_secret, "Secret");
+    testlib_set_str(&f->g.cfg.gateways.gatewayapi.webhook_secret, "Secret");
     request(f, DOCS_STATUS_BODY, DOCS_JWT, NULL);
     assert_int_equal(verify(f, err), -1);
     assert_string_equal(err, "X-Gwapi-Signature does not match");
@@ -285,9 +272,9 @@ static void verify_picks_the_check_by_header_and_fails_closed(void **state)
     assert_string_equal(err, "missing X-Gwapi-Signature");
 
     /* status_secret only. */
-    set_str(&f->cfg.gateways.gatewayapi.webhook_secret, "");
-    set_str(&f->cfg.gateways.gatewayapi.status_secret, "status-secret");
-    assert_true(gateway_gatewayapi.can_verify(&f->cfg));
+    testlib_set_str(&f->g.cfg.gateways.gatewayapi.webhook_secret, "");
+    testlib_set_str(&f->g.cfg.gateways.gatewayapi.status_secret, "status-secret");
+    assert_true(gateway_gatewayapi.can_verify(&f->g.cfg));
     request(f, EVENT_BODY, NULL, V1_SIGNATURE);
     assert_int_equal(verify(f, err), 0);
     request(f, EVENT_BODY, NULL, NULL);
@@ -298,16 +285,16 @@ static void verify_picks_the_check_by_header_and_fails_closed(void **state)
     assert_string_equal(err, "missing Signature");
 
     /* Both: each header is checked with its own secret. */
-    set_str(&f->cfg.gateways.gatewayapi.webhook_secret, "webhook-secret");
+    testlib_set_str(&f->g.cfg.gateways.gatewayapi.webhook_secret, "webhook-secret");
     request(f, MO_BODY, JWT_VALID, NULL);
     assert_int_equal(verify(f, err), 0);
     request(f, EVENT_BODY, NULL, V1_SIGNATURE);
     assert_int_equal(verify(f, err), 0);
 
     /* Neither: nothing to check with (start-up warned). */
-    set_str(&f->cfg.gateways.gatewayapi.webhook_secret, "");
-    set_str(&f->cfg.gateways.gatewayapi.status_secret, "");
-    assert_false(gateway_gatewayapi.can_verify(&f->cfg));
+    testlib_set_str(&f->g.cfg.gateways.gatewayapi.webhook_secret, "");
+    testlib_set_str(&f->g.cfg.gateways.gatewayapi.status_secret, "");
+    assert_false(gateway_gatewayapi.can_verify(&f->g.cfg));
     request(f, MO_BODY, NULL, NULL);
     assert_int_equal(verify(f, err), 0);
 }
@@ -351,7 +338,7 @@ static void verify_checks_the_v1_hmac_of_the_raw_body(void **state)
     struct fake *f = *state;
     char err[256];
 
-    set_str(&f->cfg.gateways.gatewayapi.status_secret, "status-secret");
+    testlib_set_str(&f->g.cfg.gateways.gatewayapi.status_secret, "status-secret");
     for (size_t i = 0; i < N_ROWS(v1_cases); i++) {
         const struct v1_case *c = &v1_cases[i];
 
@@ -361,7 +348,7 @@ static void verify_checks_the_v1_hmac_of_the_raw_body(void **state)
         if (c->rc < 0)
             assert_string_equal(err, "Signature does not match");
     }
-    set_str(&f->cfg.gateways.gatewayapi.status_secret, "other");
+    testlib_set_str(&f->g.cfg.gateways.gatewayapi.status_secret, "other");
     request(f, EVENT_BODY, NULL, V1_SIGNATURE);
     assert_int_equal(verify(f, err), -1);
 }
@@ -378,7 +365,7 @@ static void parse_inbound_reads_the_docs_mo_example(void **state)
             "    \"webhook_label\": \"test\",\n    \"country_code\": \"DK\",\n"
             "    \"country_prefix\": 45\n}",
             NULL, NULL);
-    assert_int_equal(gateway_gatewayapi.parse_inbound(&f->in, &m, err), 0);
+    assert_int_equal(gateway_gatewayapi.parse_inbound(&f->g.in, &m, err), 0);
     assert_string_equal(m.msg_id, "1000001");
     assert_string_equal(m.from, "+4587654321");
     assert_string_equal(m.to, "451204");
@@ -386,7 +373,7 @@ static void parse_inbound_reads_the_docs_mo_example(void **state)
     gateway_inbound_release(&m);
 
     request(f, MO_BODY, JWT_VALID, NULL);
-    assert_int_equal(gateway_gatewayapi.parse_inbound(&f->in, &m, err), 0);
+    assert_int_equal(gateway_gatewayapi.parse_inbound(&f->g.in, &m, err), 0);
     assert_string_equal(m.from, "+358401234567");
     assert_string_equal(m.text, "foo Hei äöå");
     gateway_inbound_release(&m);
@@ -430,7 +417,7 @@ static void parse_inbound_reads_msisdn_without_loss(void **state)
                  "{\"id\":7,\"msisdn\":%s,\"receiver\":451204,\"message\":\"hi\"}", c->msisdn);
         request(f, body, NULL, NULL);
         err[0] = '\0';
-        rc = gateway_gatewayapi.parse_inbound(&f->in, &m, err);
+        rc = gateway_gatewayapi.parse_inbound(&f->g.in, &m, err);
         if (c->from != NULL) {
             if (rc != 0)
                 fail_msg("msisdn %s: %s", c->msisdn, err);
@@ -456,7 +443,7 @@ static void parse_inbound_reads_only_top_level_members(void **state)
             "\"note\": \"\\\"msisdn\\\": 3, {[\", \"id\": 1000001, \"msisdn\": 4512345678, "
             "\"receiver\": 451204, \"message\": \"hi\"}",
             NULL, NULL);
-    assert_int_equal(gateway_gatewayapi.parse_inbound(&f->in, &m, err), 0);
+    assert_int_equal(gateway_gatewayapi.parse_inbound(&f->g.in, &m, err), 0);
     assert_string_equal(m.msg_id, "1000001");
     assert_string_equal(m.from, "+4512345678");
     gateway_inbound_release(&m);
@@ -496,15 +483,15 @@ static void parse_inbound_names_what_is_wrong(void **state)
 
     for (size_t i = 0; i < N_ROWS(bad_mo_cases); i++) {
         request(f, bad_mo_cases[i].body, NULL, NULL);
-        f->in.content_type = bad_mo_cases[i].content_type;
-        assert_int_equal(gateway_gatewayapi.parse_inbound(&f->in, &m, err), -1);
+        f->g.in.content_type = bad_mo_cases[i].content_type;
+        assert_int_equal(gateway_gatewayapi.parse_inbound(&f->g.in, &m, err), -1);
         assert_string_equal(err, bad_mo_cases[i].err);
         assert_null(m.text);
     }
     /* Key and charset parameters in the content type are fine. */
     request(f, MO_BODY, NULL, NULL);
-    f->in.content_type = "application/json; charset=utf-8";
-    assert_int_equal(gateway_gatewayapi.parse_inbound(&f->in, &m, err), 0);
+    f->g.in.content_type = "application/json; charset=utf-8";
+    assert_int_equal(gateway_gatewayapi.parse_inbound(&f->g.in, &m, err), 0);
     gateway_inbound_release(&m);
 }
 
@@ -536,7 +523,7 @@ static void parse_status_maps_every_status(void **state)
                  "\"country_code\": \"DK\", \"country_prefix\": 45}",
                  status_cases[i].status);
         request(f, body, NULL, NULL);
-        assert_int_equal(gateway_gatewayapi.parse_status(&f->in, &st, err), 0);
+        assert_int_equal(gateway_gatewayapi.parse_status(&f->g.in, &st, err), 0);
         assert_string_equal(st.msg_id, "1000001");
         if (st.delivery != status_cases[i].want)
             fail_msg("%s mapped to %s", status_cases[i].status, gateway_delivery_name(st.delivery));
@@ -545,13 +532,13 @@ static void parse_status_maps_every_status(void **state)
             "{\"id\": 1000001, \"msisdn\": 4587654321, \"status\": \"REJECTED\", "
             "\"error\": \"Destination 4587654321 blocked\", \"code\": \"0x0507\"}",
             NULL, NULL);
-    assert_int_equal(gateway_gatewayapi.parse_status(&f->in, &st, err), 0);
+    assert_int_equal(gateway_gatewayapi.parse_status(&f->g.in, &st, err), 0);
     assert_string_equal(st.error, "0x0507: Destination [number] blocked");
     request(f, "{\"msisdn\": 4587654321, \"status\": \"DELIVERED\"}", NULL, NULL);
-    assert_int_equal(gateway_gatewayapi.parse_status(&f->in, &st, err), -1);
+    assert_int_equal(gateway_gatewayapi.parse_status(&f->g.in, &st, err), -1);
     assert_string_equal(err, "missing or malformed field 'id'");
     request(f, "{\"id\": 1, \"msisdn\": 4587654321}", NULL, NULL);
-    assert_int_equal(gateway_gatewayapi.parse_status(&f->in, &st, err), -1);
+    assert_int_equal(gateway_gatewayapi.parse_status(&f->g.in, &st, err), -1);
     assert_string_equal(err, "missing field 'status'");
 }
 
@@ -562,22 +549,22 @@ static void parse_status_reads_the_newer_event_envelope(void **state)
     char err[256];
 
     request(f, EVENT_BODY, NULL, V1_SIGNATURE);
-    assert_int_equal(gateway_gatewayapi.parse_status(&f->in, &st, err), 0);
+    assert_int_equal(gateway_gatewayapi.parse_status(&f->g.in, &st, err), 0);
     assert_string_equal(st.msg_id, "01JNNZ1Z2X3Y4W5V6U7T8S9R0Q");
     assert_int_equal(st.delivery, GATEWAY_DELIVERY_DELIVERED);
 
     request(f, "{\"event_type\": \"message.status.rcs\", \"event\": {\"msg_id\": \"x\"}}", NULL,
             NULL);
-    assert_int_equal(gateway_gatewayapi.parse_status(&f->in, &st, err), 0);
+    assert_int_equal(gateway_gatewayapi.parse_status(&f->g.in, &st, err), 0);
     assert_string_equal(st.msg_id, "");
     assert_int_equal(st.delivery, GATEWAY_DELIVERY_UNKNOWN);
 
     request(f, "{\"event_type\": \"message.status.sms\"}", NULL, NULL);
-    assert_int_equal(gateway_gatewayapi.parse_status(&f->in, &st, err), -1);
+    assert_int_equal(gateway_gatewayapi.parse_status(&f->g.in, &st, err), -1);
     assert_string_equal(err, "missing object 'event'");
     request(f, "{\"event_type\": \"message.status.sms\", \"event\": {\"status\": \"DELIVERED\"}}",
             NULL, NULL);
-    assert_int_equal(gateway_gatewayapi.parse_status(&f->in, &st, err), -1);
+    assert_int_equal(gateway_gatewayapi.parse_status(&f->g.in, &st, err), -1);
     assert_string_equal(err, "missing field 'event.msg_id'");
 }
 
@@ -593,7 +580,7 @@ static void build_send_makes_the_mtsms_request(void **state)
     struct gateway_request req;
     char err[256];
 
-    assert_int_equal(gateway_gatewayapi.build_send(&f->gw, &msg, &req, err), 0);
+    assert_int_equal(gateway_gatewayapi.build_send(&f->g.gw, &msg, &req, err), 0);
     assert_string_equal(req.url, "https://gatewayapi.eu/rest/mtsms");
     /* äöå and € are GSM-7: no encoding field, UTF-8 straight into the JSON. */
     assert_string_equal(req.body,
@@ -612,9 +599,9 @@ static void build_send_makes_the_mtsms_request(void **state)
     msg.to = "+4512345678";
     msg.text = "Tere õhtust";
     msg.status_url = NULL;
-    set_str(&f->cfg.gateways.gatewayapi.from, "");
-    set_str(&f->cfg.gateways.gatewayapi.base_url, "http://127.0.0.1:8999/");
-    assert_int_equal(gateway_gatewayapi.build_send(&f->gw, &msg, &req, err), 0);
+    testlib_set_str(&f->g.cfg.gateways.gatewayapi.from, "");
+    testlib_set_str(&f->g.cfg.gateways.gatewayapi.base_url, "http://127.0.0.1:8999/");
+    assert_int_equal(gateway_gatewayapi.build_send(&f->g.gw, &msg, &req, err), 0);
     assert_string_equal(req.url, "http://127.0.0.1:8999/rest/mtsms");
     assert_string_equal(req.body,
                         "{\"message\":\"Tere õhtust\","
@@ -629,17 +616,17 @@ static void build_send_refuses_what_it_cannot_send(void **state)
     struct gateway_request req;
     char err[256];
 
-    assert_int_equal(gateway_gatewayapi.build_send(&f->gw, &msg, &req, err), -1);
+    assert_int_equal(gateway_gatewayapi.build_send(&f->g.gw, &msg, &req, err), -1);
     assert_string_equal(err, "recipient is not an E.164 number");
     msg.to = "+1234567890123456";
-    assert_int_equal(gateway_gatewayapi.build_send(&f->gw, &msg, &req, err), -1);
+    assert_int_equal(gateway_gatewayapi.build_send(&f->g.gw, &msg, &req, err), -1);
     msg.to = "+358401234567";
     msg.text = "\xff";
-    assert_int_equal(gateway_gatewayapi.build_send(&f->gw, &msg, &req, err), -1);
+    assert_int_equal(gateway_gatewayapi.build_send(&f->g.gw, &msg, &req, err), -1);
     assert_string_equal(err, "message text is missing or not valid UTF-8");
     msg.text = "x";
-    set_str(&f->cfg.gateways.gatewayapi.token, "");
-    assert_int_equal(gateway_gatewayapi.build_send(&f->gw, &msg, &req, err), -1);
+    testlib_set_str(&f->g.cfg.gateways.gatewayapi.token, "");
+    assert_int_equal(gateway_gatewayapi.build_send(&f->g.gw, &msg, &req, err), -1);
     assert_string_equal(err, "gateways.gatewayapi.token must be set");
     assert_null(req.url);
 }
@@ -701,7 +688,7 @@ static void ack_is_an_empty_200(void **state)
     struct fake *f = *state;
     struct gateway_ack ack;
 
-    gateway_gatewayapi.ack_inbound(&f->gw, "never inline", &ack);
+    gateway_gatewayapi.ack_inbound(&f->g.gw, "never inline", &ack);
     assert_int_equal(ack.status, 200);
     assert_null(ack.content_type);
     assert_null(ack.body);

@@ -26,6 +26,7 @@
 
 #include "config.h"
 #include "gateway.h"
+#include "testlib_gateway.h"
 
 #define N_ROWS(t) (sizeof(t) / sizeof((t)[0]))
 #define FORM "application/x-www-form-urlencoded"
@@ -41,10 +42,8 @@
     "&CallSid=CA1234567890ABCDE"
 
 struct fake {
-    struct config cfg;
-    struct gateway gw;
-    struct gateway_http in;
-    const char *signature; /* X-Twilio-Signature, or NULL */
+    struct testlib_gateway g; /* configuration, gateway and webhook */
+    const char *signature;    /* X-Twilio-Signature, or NULL */
 };
 
 static const char *fake_header(const void *ctx, const char *name)
@@ -54,24 +53,15 @@ static const char *fake_header(const void *ctx, const char *name)
     return strcasecmp(name, "X-Twilio-Signature") == 0 ? f->signature : NULL;
 }
 
-static void set_str(char **slot, const char *value)
-{
-    free(*slot);
-    *slot = strdup(value);
-    assert_non_null(*slot);
-}
-
 static int setup(void **state)
 {
     struct fake *f = calloc(1, sizeof(*f));
 
     assert_non_null(f);
-    config_init(&f->cfg);
-    set_str(&f->cfg.gateways.twilio.account_sid, "AC0123456789abcdef0123456789abcdef");
-    set_str(&f->cfg.gateways.twilio.auth_token, "12345");
-    set_str(&f->cfg.gateways.twilio.from, "+15005550006");
-    f->gw.ops = &gateway_twilio;
-    f->gw.cfg = &f->cfg;
+    testlib_gateway_init(&f->g, &gateway_twilio);
+    testlib_set_str(&f->g.cfg.gateways.twilio.account_sid, "AC0123456789abcdef0123456789abcdef");
+    testlib_set_str(&f->g.cfg.gateways.twilio.auth_token, "12345");
+    testlib_set_str(&f->g.cfg.gateways.twilio.from, "+15005550006");
     *state = f;
     return 0;
 }
@@ -80,34 +70,26 @@ static int teardown(void **state)
 {
     struct fake *f = *state;
 
-    gateway_http_release(&f->in);
-    config_release(&f->cfg);
+    testlib_gateway_release(&f->g);
     free(f);
     return 0;
 }
 
-/* Points f->in at a webhook; url is the public URL, whose query becomes in.query. */
+/* Points f->g.in at a webhook; url is the public URL, whose query becomes in.query. */
 static void request(struct fake *f, const char *url, const char *body, const char *signature)
 {
     const char *q = strchr(url, '?');
 
-    gateway_http_release(&f->in);
-    memset(&f->in, 0, sizeof(f->in));
-    f->in.public_url = url;
-    f->in.query = q != NULL ? q + 1 : NULL;
-    f->in.content_type = FORM;
-    f->in.body = body;
-    f->in.body_len = strlen(body);
-    f->in.header = fake_header;
-    f->in.header_ctx = f;
+    testlib_gateway_request(&f->g, url, q != NULL ? q + 1 : NULL, FORM, body);
+    f->g.in.header = fake_header;
+    f->g.in.header_ctx = f;
     f->signature = signature;
-    assert_int_equal(gateway_parse_form(&f->in, NULL), 0);
 }
 
 static int verify(struct fake *f, char *err)
 {
     err[0] = '\0';
-    return gateway_twilio.verify(&f->gw, &f->in, err);
+    return gateway_twilio.verify(&f->g.gw, &f->g.in, err);
 }
 
 struct vector {
@@ -189,7 +171,7 @@ static void verify_rejects_a_wrong_token(void **state)
     struct fake *f = *state;
     char err[256];
 
-    set_str(&f->cfg.gateways.twilio.auth_token, "12346");
+    testlib_set_str(&f->g.cfg.gateways.twilio.auth_token, "12346");
     request(f, DOCS_URL, DOCS_BODY, "0/KCTR6DLpKmkAf8muzZqo1nDgQ=");
     assert_int_equal(verify(f, err), -1);
     assert_string_equal(err, "X-Twilio-Signature does not match");
@@ -215,8 +197,8 @@ static void verify_is_off_without_an_auth_token(void **state)
     struct fake *f = *state;
     char err[256];
 
-    set_str(&f->cfg.gateways.twilio.auth_token, "");
-    assert_false(gateway_twilio.can_verify(&f->cfg));
+    testlib_set_str(&f->g.cfg.gateways.twilio.auth_token, "");
+    assert_false(gateway_twilio.can_verify(&f->g.cfg));
     request(f, DOCS_URL, DOCS_BODY, NULL);
     assert_int_equal(verify(f, err), 0);
 }
@@ -231,18 +213,18 @@ static void verify_checks_json_bodies_by_their_hash(void **state)
     char err[256];
 
     request(f, JSON_URL, "", "a9nBmqA0ju/hNViExpshrM61xv4=");
-    f->in.content_type = "application/json";
-    f->in.body = JSON_BODY;
-    f->in.body_len = strlen(JSON_BODY);
+    f->g.in.content_type = "application/json";
+    f->g.in.body = JSON_BODY;
+    f->g.in.body_len = strlen(JSON_BODY);
     assert_int_equal(verify(f, err), 0);
 
-    f->in.body = "{\"property\": \"value\", \"boolean\": false}";
-    f->in.body_len = strlen(f->in.body);
+    f->g.in.body = "{\"property\": \"value\", \"boolean\": false}";
+    f->g.in.body_len = strlen(f->g.in.body);
     assert_int_equal(verify(f, err), -1);
     assert_string_equal(err, "body does not match its bodySHA256");
 
-    f->in.body = JSON_BODY;
-    f->in.body_len = strlen(JSON_BODY);
+    f->g.in.body = JSON_BODY;
+    f->g.in.body_len = strlen(JSON_BODY);
     f->signature = "RSOYDt4T1cUTdK1PDd93/VVr8B8=";
     assert_int_equal(verify(f, err), -1);
 }
@@ -261,7 +243,7 @@ static void parse_inbound_reads_an_sms(void **state)
             "&MessageSid=SM0123456789abcdef0123456789abcdef&AccountSid=AC0123"
             "&From=%2B358401234567&ApiVersion=2010-04-01",
             NULL);
-    assert_int_equal(gateway_twilio.parse_inbound(&f->in, &m, err), 0);
+    assert_int_equal(gateway_twilio.parse_inbound(&f->g.in, &m, err), 0);
     assert_string_equal(m.msg_id, "SM0123456789abcdef0123456789abcdef");
     assert_string_equal(m.from, "+358401234567");
     assert_string_equal(m.to, "+15005550006");
@@ -269,7 +251,7 @@ static void parse_inbound_reads_an_sms(void **state)
     gateway_inbound_release(&m);
 
     request(f, DOCS_URL, "MessageSid=SM1&From=%2B358401234567&To=%2B15005550006&Body=", NULL);
-    assert_int_equal(gateway_twilio.parse_inbound(&f->in, &m, err), 0);
+    assert_int_equal(gateway_twilio.parse_inbound(&f->g.in, &m, err), 0);
     assert_string_equal(m.text, "");
     gateway_inbound_release(&m);
 }
@@ -298,16 +280,16 @@ static void parse_inbound_names_what_is_missing(void **state)
 
     for (size_t i = 0; i < N_ROWS(missing_cases); i++) {
         request(f, DOCS_URL, missing_cases[i].body, NULL);
-        assert_int_equal(gateway_twilio.parse_inbound(&f->in, &m, err), -1);
+        assert_int_equal(gateway_twilio.parse_inbound(&f->g.in, &m, err), -1);
         assert_string_equal(err, missing_cases[i].err);
         assert_null(m.text);
     }
     request(f, DOCS_URL, "MessageSid=SM1&From=%2B358401234567&To=%2B15005550006&Body=x", NULL);
-    f->in.content_type = "application/json";
-    assert_int_equal(gateway_twilio.parse_inbound(&f->in, &m, err), -1);
+    f->g.in.content_type = "application/json";
+    assert_int_equal(gateway_twilio.parse_inbound(&f->g.in, &m, err), -1);
     assert_string_equal(err, "expected an application/x-www-form-urlencoded body");
-    f->in.content_type = "application/x-www-form-urlencoded; charset=UTF-8";
-    assert_int_equal(gateway_twilio.parse_inbound(&f->in, &m, err), 0);
+    f->g.in.content_type = "application/x-www-form-urlencoded; charset=UTF-8";
+    assert_int_equal(gateway_twilio.parse_inbound(&f->g.in, &m, err), 0);
     gateway_inbound_release(&m);
 }
 
@@ -318,11 +300,11 @@ static void invalid_utf8_never_reaches_the_adapter(void **state)
     static const char body[] = "MessageSid=SM1&From=%2B358401234567&To=%2B1500&Body=%C3%28";
 
     (void)f;
-    gateway_http_release(&f->in);
-    memset(&f->in, 0, sizeof(f->in));
-    f->in.body = body;
-    f->in.body_len = strlen(body);
-    assert_int_equal(gateway_parse_form(&f->in, err), -1);
+    gateway_http_release(&f->g.in);
+    memset(&f->g.in, 0, sizeof(f->g.in));
+    f->g.in.body = body;
+    f->g.in.body_len = strlen(body);
+    assert_int_equal(gateway_parse_form(&f->g.in, err), -1);
     assert_string_equal(err, "form field 'Body': invalid UTF-8");
 }
 
@@ -361,7 +343,7 @@ static void parse_status_maps_every_message_status(void **state)
                  "&AccountSid=AC1&From=%%2B15005550006&ApiVersion=2010-04-01",
                  status_cases[i].status, status_cases[i].status);
         request(f, DOCS_URL, body, NULL);
-        assert_int_equal(gateway_twilio.parse_status(&f->in, &st, err), 0);
+        assert_int_equal(gateway_twilio.parse_status(&f->g.in, &st, err), 0);
         assert_string_equal(st.msg_id, "SM1");
         if (st.delivery != status_cases[i].want)
             fail_msg("'%s' mapped to %s", status_cases[i].status,
@@ -369,11 +351,11 @@ static void parse_status_maps_every_message_status(void **state)
         assert_string_equal(st.error, "");
     }
     request(f, DOCS_URL, "ErrorCode=21610&MessageSid=SM2&MessageStatus=failed&To=%2B3584012", NULL);
-    assert_int_equal(gateway_twilio.parse_status(&f->in, &st, err), 0);
+    assert_int_equal(gateway_twilio.parse_status(&f->g.in, &st, err), 0);
     assert_int_equal(st.delivery, GATEWAY_DELIVERY_FAILED);
     assert_string_equal(st.error, "21610");
     request(f, DOCS_URL, "MessageSid=SM2", NULL);
-    assert_int_equal(gateway_twilio.parse_status(&f->in, &st, err), -1);
+    assert_int_equal(gateway_twilio.parse_status(&f->g.in, &st, err), -1);
     assert_string_equal(err, "missing field 'MessageStatus'");
 }
 
@@ -389,7 +371,7 @@ static void build_send_makes_the_messages_api_request(void **state)
     struct gateway_request req;
     char err[256];
 
-    assert_int_equal(gateway_twilio.build_send(&f->gw, &msg, &req, err), 0);
+    assert_int_equal(gateway_twilio.build_send(&f->g.gw, &msg, &req, err), 0);
     assert_string_equal(
         req.url, "https://api.twilio.com/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/"
                  "Messages.json");
@@ -406,10 +388,10 @@ static void build_send_makes_the_messages_api_request(void **state)
     gateway_request_release(&req);
 
     /* A sender in the message wins; no status URL, no StatusCallback; base_url from config. */
-    set_str(&f->cfg.gateways.twilio.base_url, "http://127.0.0.1:8999/");
+    testlib_set_str(&f->g.cfg.gateways.twilio.base_url, "http://127.0.0.1:8999/");
     msg.from = "Katto";
     msg.status_url = NULL;
-    assert_int_equal(gateway_twilio.build_send(&f->gw, &msg, &req, err), 0);
+    assert_int_equal(gateway_twilio.build_send(&f->g.gw, &msg, &req, err), 0);
     assert_string_equal(req.url, "http://127.0.0.1:8999/2010-04-01/Accounts/"
                                  "AC0123456789abcdef0123456789abcdef/Messages.json");
     assert_string_equal(req.body, "To=%2B358401234567&From=Katto"
@@ -424,16 +406,16 @@ static void build_send_needs_credentials_and_a_sender(void **state)
     struct gateway_request req;
     char err[256];
 
-    set_str(&f->cfg.gateways.twilio.from, "");
-    assert_int_equal(gateway_twilio.build_send(&f->gw, &msg, &req, err), -1);
+    testlib_set_str(&f->g.cfg.gateways.twilio.from, "");
+    assert_int_equal(gateway_twilio.build_send(&f->g.gw, &msg, &req, err), -1);
     assert_string_equal(err, "no sender: set gateways.twilio.from");
     assert_null(req.url);
-    set_str(&f->cfg.gateways.twilio.from, "+15005550006");
-    set_str(&f->cfg.gateways.twilio.account_sid, "AC1/../x");
-    assert_int_equal(gateway_twilio.build_send(&f->gw, &msg, &req, err), -1);
-    set_str(&f->cfg.gateways.twilio.account_sid, "");
-    assert_false(gateway_twilio.configured(&f->cfg));
-    assert_int_equal(gateway_twilio.build_send(&f->gw, &msg, &req, err), -1);
+    testlib_set_str(&f->g.cfg.gateways.twilio.from, "+15005550006");
+    testlib_set_str(&f->g.cfg.gateways.twilio.account_sid, "AC1/../x");
+    assert_int_equal(gateway_twilio.build_send(&f->g.gw, &msg, &req, err), -1);
+    testlib_set_str(&f->g.cfg.gateways.twilio.account_sid, "");
+    assert_false(gateway_twilio.configured(&f->g.cfg));
+    assert_int_equal(gateway_twilio.build_send(&f->g.gw, &msg, &req, err), -1);
     assert_string_equal(err,
                         "gateways.twilio.account_sid and gateways.twilio.auth_token must be set");
 }
@@ -507,7 +489,7 @@ static void ack_is_an_empty_twiml_response(void **state)
     struct fake *f = *state;
     struct gateway_ack ack;
 
-    gateway_twilio.ack_inbound(&f->gw, "an inline reply is never used", &ack);
+    gateway_twilio.ack_inbound(&f->g.gw, "an inline reply is never used", &ack);
     assert_int_equal(ack.status, 200);
     assert_string_equal(ack.content_type, "text/xml");
     assert_string_equal(ack.body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>");
