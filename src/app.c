@@ -13,10 +13,13 @@
 #include <unistd.h>
 
 #include "batch.h"
+#include "clock.h"
 #include "contact_log.h"
 #include "crypto.h"
 #include "db.h"
 #include "diag.h"
+#include "directory.h"
+#include "directory_import.h"
 #include "err.h"
 #include "exitcode.h"
 #include "flow.h"
@@ -46,7 +49,9 @@ struct app {
     time_t started;
     struct flow_set *flows; /* in service; replaced whole on reload */
     struct flow_watch *watch;
-    struct place_table *places;
+    struct place_table *places; /* postal codes and services in service; replaced together */
+    struct directory *services;
+    long long directory_generation; /* of the loaded copy; -1: none loaded */
     struct session_store *sessions;
     struct http_client *http_client;
     struct outbox *outbox;
@@ -233,10 +238,40 @@ static void reload_flows(struct app *a, const char *why)
  * messages and abandoned USSD sessions, and rotates the contact log's keys,
  * in bounded chunks.
  */
+/*
+ * Loads the postal codes and services again if an import changed them (or
+ * always, when forced). A failed load keeps the copy in service.
+ */
+static void reload_directory(struct app *a, bool force, const char *why)
+{
+    struct place_table *places;
+    struct directory *services;
+    long long generation = directory_generation(a->db);
+    char err[ERR_LEN];
+
+    if (generation < 0 || (!force && generation == a->directory_generation))
+        return;
+    if (directory_load_all(a->db, &places, &services, &generation, err) != 0) {
+        log_error("directory.reload_failed",
+                  "trigger=%s problem=\"%s\" effect=\"the previous "
+                  "directory stays in service\"",
+                  why, err);
+        return;
+    }
+    /* Nothing holds on to the old copy between loop callbacks: swap and free. */
+    place_table_free(a->places);
+    directory_free(a->services);
+    a->places = places;
+    a->services = services;
+    a->directory_generation = generation;
+    log_info("directory.loaded", "trigger=%s postal_codes=%zu services=%zu generation=%lld", why,
+             place_table_count(places), directory_count(services), generation);
+}
+
 static void maintenance_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct app *a = arg;
-    long long now = (long long)time(NULL);
+    long long now = clock_now();
     char err[ERR_LEN];
     int n;
 
@@ -258,6 +293,7 @@ static void maintenance_cb(evutil_socket_t fd, short what, void *arg)
         log_error("maintenance.send_counts", "problem=\"%s\"", err);
     if (outbox_purge(a->outbox, now, PURGE_CHUNK, err) < 0)
         log_error("maintenance.outbox", "problem=\"%s\"", err);
+    reload_directory(a, false, "import");
 }
 
 static void hup_cb(evutil_socket_t sig, short what, void *arg)
@@ -265,6 +301,7 @@ static void hup_cb(evutil_socket_t sig, short what, void *arg)
     (void)sig;
     (void)what;
     reload_flows(arg, "sighup");
+    reload_directory(arg, true, "sighup");
 }
 
 static void flows_changed(void *arg)
@@ -325,11 +362,14 @@ static int start(struct app *a, char *err)
         err_set(err, "cannot derive keys from the secret");
         return EXIT_FAILURE;
     }
-    if ((a->places = place_table_load_csv(cfg->postal_codes, err)) == NULL)
+    /* A first start fills the empty tables from the shipped data (db/data/). */
+    if (directory_import_seed(a->db, cfg->postal_codes, cfg->services, clock_now(), err) != 0)
+        log_warn("directory.not_seeded", "problem=\"%s\"", err);
+    a->directory_generation = -1;
+    reload_directory(a, true, "start");
+    if (a->places == NULL)
         log_warn("places.not_loaded",
-                 "problem=\"%s\" effect=\"postal codes are checked for form "
-                 "only\"",
-                 err);
+                 "effect=\"postal codes are checked for form only; nearest gives 112\"");
     if ((a->sessions = session_store_new(a->db, err)) == NULL ||
         (a->log = contact_log_new(a->db, err)) == NULL)
         return EXIT_FAILURE;
@@ -350,7 +390,8 @@ static int start(struct app *a, char *err)
         .outbox = a->outbox,
         .sessions = a->sessions,
         .flows = &a->flows,
-        .places = a->places,
+        .places = &a->places,
+        .services = &a->services,
         .metrics = a->metrics,
         .log = a->log,
         .contact_key = a->contact_key,
@@ -409,6 +450,7 @@ static void stop(struct app *a)
     outbox_free(a->outbox);
     session_store_free(a->sessions);
     place_table_free(a->places);
+    directory_free(a->services);
     if (a->maintenance)
         event_free(a->maintenance);
     flow_watch_free(a->watch);
@@ -436,7 +478,9 @@ int app_serve(const struct config *cfg)
     char err[ERR_LEN] = "";
     int rc;
 
-    /* Opening hours and the contact log's hours are Finnish local time. */
+    clock_use_file(cfg->test_clock_file);
+    /* Opening hours and the contact log's hours are Finnish local time (main.c sets TZ;
+     * repeated here for callers that embed the server). */
     setenv("TZ", "Europe/Helsinki", 1);
     tzset();
     /* Database, WAL and secret files are for the service user only. */

@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "db.h"
+#include "directory_import.h"
 #include "err.h"
 #include "exitcode.h"
 #include "flow.h"
@@ -185,7 +187,7 @@ int cli_check(const struct config *cfg, int argc, char **argv)
 
 /* Loads the flows for chat and graph, printing problems; NULL if they do not
  * load. */
-static struct flow_set *load_flows(const struct config *cfg, const char *cmd)
+struct flow_set *cli_load_flows(const struct config *cfg, const char *cmd)
 {
     struct flow_check_options opt = check_options(cfg);
     struct diag d = {0};
@@ -210,7 +212,7 @@ int cli_graph(const struct config *cfg, int argc, char **argv)
         fprintf(stderr, "usage: katto graph FLOW\n");
         return EXIT_USAGE;
     }
-    if ((set = load_flows(cfg, "graph")) == NULL)
+    if ((set = cli_load_flows(cfg, "graph")) == NULL)
         return EXIT_DATAERR;
     if ((f = flow_set_find(set, argv[0])) == NULL) {
         fprintf(stderr, "katto graph: no flow named '%s'\n", argv[0]);
@@ -230,6 +232,7 @@ struct chat {
     struct flow_session session;
     bool opted_out;
     long max_segments;
+    long long at; /* --at: the clock the chat runs at (0: now) */
 };
 
 static void show_sms(const struct chat *c, const char *text)
@@ -279,7 +282,7 @@ static int chat_step(struct chat *c, const char *text, const char *start_flow)
     struct flow_reply r;
     int rc;
 
-    c->env.now = (long long)time(NULL);
+    c->env.now = c->at != 0 ? c->at : (long long)time(NULL);
     rc = start_flow != NULL ? flow_engine_start(&c->env, &c->session, start_flow, &r)
                             : flow_engine_step(&c->env, &c->session, &in, &r);
     if (rc != 0) {
@@ -306,11 +309,52 @@ static int chat_step(struct chat *c, const char *text, const char *start_flow)
     return 0;
 }
 
+int cli_load_directory(const struct config *cfg, struct place_table **places,
+                       struct directory **services, char *err)
+{
+    sqlite3 *db = db_open(cfg->database, err);
+    long long generation;
+    int rc = -1;
+
+    if (db == NULL)
+        return -1;
+    if (db_migrate(db, db_migrations, db_migrations_count, err) == 0 &&
+        directory_import_seed(db, cfg->postal_codes, cfg->services, (long long)time(NULL), err) ==
+            0)
+        rc = directory_load_all(db, places, services, &generation, err);
+    db_close(db);
+    return rc;
+}
+
+int cli_parse_local_time(const char *s, long long *t)
+{
+    struct tm tm = {0};
+    char tail;
+    time_t v;
+
+    char sep;
+
+    /* "2026-11-24 22:00" or, easier to pass through a shell, "2026-11-24T22:00". */
+    if (sscanf(s, "%4d-%2d-%2d%c%2d:%2d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &sep, &tm.tm_hour,
+               &tm.tm_min, &tail) != 6 ||
+        (sep != ' ' && sep != 'T') || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 ||
+        tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59)
+        return -1;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    tm.tm_isdst = -1;
+    if ((v = mktime(&tm)) == (time_t)-1)
+        return -1;
+    *t = (long long)v;
+    return 0;
+}
+
 int cli_chat(const struct config *cfg, int argc, char **argv)
 {
     struct chat c = {.max_segments = cfg->sms.max_segments};
     const char *start_flow = NULL, *lang = NULL, *channel = "sms";
-    struct place_table *places;
+    struct place_table *places = NULL;
+    struct directory *services = NULL;
     struct flow_set *set;
     char err[ERR_LEN], line[1024];
     bool dial = true;
@@ -322,9 +366,12 @@ int cli_chat(const struct config *cfg, int argc, char **argv)
             lang = argv[++i];
         else if (i + 1 < argc && strcmp(argv[i], "--channel") == 0)
             channel = argv[++i];
+        else if (i + 1 < argc && strcmp(argv[i], "--at") == 0 &&
+                 cli_parse_local_time(argv[i + 1], &c.at) == 0)
+            i++;
         else {
             fprintf(stderr, "usage: katto chat [--flow FLOW] [--lang LANG] "
-                            "[--channel sms|ussd]\n");
+                            "[--channel sms|ussd] [--at 'YYYY-MM-DD HH:MM']\n");
             return EXIT_USAGE;
         }
     }
@@ -332,21 +379,24 @@ int cli_chat(const struct config *cfg, int argc, char **argv)
         fprintf(stderr, "katto chat: --channel must be sms or ussd\n");
         return EXIT_USAGE;
     }
-    if ((set = load_flows(cfg, "chat")) == NULL)
+    if ((set = cli_load_flows(cfg, "chat")) == NULL)
         return EXIT_DATAERR;
     if (start_flow != NULL && flow_set_find(set, start_flow) == NULL) {
         fprintf(stderr, "katto chat: no flow named '%s'\n", start_flow);
         flow_set_unref(set);
         return EXIT_USAGE;
     }
-    if ((places = place_table_load_csv(cfg->postal_codes, err)) == NULL)
+    if (cli_load_directory(cfg, &places, &services, err) != 0)
         fprintf(stderr,
-                "katto chat: no postal codes (%s): only the form of a postal code "
+                "katto chat: no postal codes or services (%s): only the form of a postal code "
                 "is checked\n",
                 err);
     c.env = (struct flow_env){
         .flows = set,
         .places = places,
+        .services = services,
+        .services_max_age_days = cfg->services_max_age_days,
+        .sms_max_segments = (size_t)cfg->sms.max_segments,
         .channel = strcmp(channel, "ussd") == 0 ? FLOW_CHANNEL_USSD : FLOW_CHANNEL_SMS,
         .ussd_budget = (size_t)cfg->ussd.screen_budget,
         .session_timeout = cfg->sms.session_timeout,
@@ -381,6 +431,7 @@ int cli_chat(const struct config *cfg, int argc, char **argv)
     }
     printf("\n");
     place_table_free(places);
+    directory_free(services);
     flow_set_unref(set);
     return 0;
 }

@@ -94,8 +94,10 @@ struct config {
     char *secret_file;  /* 32-byte key for pseudonyms, created 0600 on first run */
     char *secret;       /* the same key as 64 hex digits, instead of the file */
     char *flows;        /* directory of flow files */
-    char *postal_codes; /* CSV of Finnish postal codes, for place answers */
-    char *privacy_url;  /* link in the privacy notice (TIETOSUOJA) */
+    char *postal_codes; /* CSV of Finnish postal codes, seeds the postal_codes table when empty */
+    char *services;     /* CSV of city services, seeds the services table when empty */
+    long services_max_age_days; /* > 0: a service not checked for this long is not offered */
+    char *privacy_url;          /* link in the privacy notice (TIETOSUOJA) */
     enum log_level log_level;
     struct config_limits limits;
     struct config_sms sms;
@@ -105,6 +107,7 @@ struct config {
     long dedupe_hours;         /* how long an inbound message id is remembered */
     long log_retention_months; /* contact log rows older than this are deleted */
     long maintenance_interval; /* seconds between purges */
+    char *test_clock_file;     /* tests only: the wall clock is read from this file (clock.h) */
     struct config_gateways gateways;
     struct config_outbox outbox;
     struct config_abuse abuse;

@@ -144,6 +144,7 @@ static const char *event_name(enum flow_effect_kind k)
     case FLOW_EFFECT_CALLBACK_WANTED: return "callback_requested";
     case FLOW_EFFECT_SESSION_END: return "session_end";
     case FLOW_EFFECT_SMS_COPY: return "sms_copy";
+    case FLOW_EFFECT_REFERRAL: return "referral";
     default: return NULL;
     }
 }
@@ -183,7 +184,9 @@ int contact_log_effects(struct contact_log *l, const struct contact_log_context 
         sqlite3_bind_text(l->insert, 7, e->at.flow, -1, SQLITE_STATIC);
         sqlite3_bind_text(l->insert, 8, e->at.node, -1, SQLITE_STATIC);
         sqlite3_bind_text(l->insert, 9, name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(l->insert, 10, "", -1, SQLITE_STATIC);
+        /* A referral names the service, never the place the person typed. */
+        sqlite3_bind_text(l->insert, 10, e->kind == FLOW_EFFECT_REFERRAL ? e->arg : "", -1,
+                          SQLITE_STATIC);
         if (pseud[0] != '\0')
             sqlite3_bind_text(l->insert, 11, pseud, -1, SQLITE_STATIC);
         else

@@ -28,6 +28,16 @@ const char *const flow_global_text_names[FLOW_TEXT_COUNT] = {
     [FLOW_TEXT_HINT_PLACE] = "hint_place",
     [FLOW_TEXT_HINT_YES_NO] = "hint_yes_no",
     [FLOW_TEXT_HINT_NUMBER] = "hint_number",
+    [FLOW_TEXT_HINT_PLACE_LIST] = "hint_place_list",
+    [FLOW_TEXT_SERVICE_OPEN_ALWAYS] = "service_open_always",
+    [FLOW_TEXT_SERVICE_OPEN_UNTIL] = "service_open_until",
+    [FLOW_TEXT_SERVICE_OPENS] = "service_opens",
+    [FLOW_TEXT_SERVICE_CLOSED] = "service_closed",
+    [FLOW_TEXT_SERVICE_PHONE] = "service_phone",
+    [FLOW_TEXT_NEAREST_NONE] = "nearest_none",
+    [FLOW_TEXT_NEAREST_NONE_OPEN] = "nearest_none_open",
+    [FLOW_TEXT_NEAREST_SOCIAL] = "nearest_social",
+    [FLOW_TEXT_NEAREST_CALL_112] = "nearest_call_112",
 };
 
 const char *const flow_placeholders[] = {
@@ -35,9 +45,11 @@ const char *const flow_placeholders[] = {
 };
 
 static const char *const kind_names[FLOW_KIND_COUNT] = {
-    [FLOW_KIND_MESSAGE] = "message", [FLOW_KIND_MENU] = "menu",         [FLOW_KIND_INPUT] = "input",
-    [FLOW_KIND_SWITCH] = "switch",   [FLOW_KIND_LANGUAGE] = "language", [FLOW_KIND_JUMP] = "jump",
-    [FLOW_KIND_END] = "end",         [FLOW_KIND_SMS_COPY] = "sms_copy",
+    [FLOW_KIND_MESSAGE] = "message",   [FLOW_KIND_MENU] = "menu",
+    [FLOW_KIND_INPUT] = "input",       [FLOW_KIND_SWITCH] = "switch",
+    [FLOW_KIND_LANGUAGE] = "language", [FLOW_KIND_JUMP] = "jump",
+    [FLOW_KIND_END] = "end",           [FLOW_KIND_SMS_COPY] = "sms_copy",
+    [FLOW_KIND_NEAREST] = "nearest",
 };
 
 static const char *const expect_names[FLOW_EXPECT_COUNT] = {
@@ -171,6 +183,9 @@ static void node_release(struct flow_node *n)
     free(n->cases);
     free(n->target_flow);
     free(n->target_node);
+    for (size_t i = 0; i < n->ncategories; i++)
+        free(n->categories[i]);
+    free(n->categories);
 }
 
 void flow_release(struct flow *flow)
@@ -193,6 +208,7 @@ void flow_global_release(struct flow_global *g)
     for (size_t i = 0; i < FLOW_TEXT_COUNT; i++)
         text_release(&g->texts[i]);
     strv_free(g->crisis_words, g->ncrisis_words);
+    strv_free(g->cities, g->ncities);
     memset(g, 0, sizeof(*g));
 }
 

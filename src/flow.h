@@ -46,6 +46,7 @@ enum flow_kind {
     FLOW_KIND_JUMP,     /* continue in another flow (its start, or a named node) */
     FLOW_KIND_END,      /* say text and end the conversation */
     FLOW_KIND_SMS_COPY, /* USSD: text it to the person as an SMS; SMS: say it; go on to next */
+    FLOW_KIND_NEAREST,  /* say the nearest services for the session's place; go on to next */
     FLOW_KIND_COUNT
 };
 
@@ -94,7 +95,17 @@ struct flow_node {
 
     char *target_flow; /* jump */
     char *target_node; /* jump: NULL means the target flow's start */
+
+    char **categories; /* nearest: directory categories wanted */
+    size_t ncategories;
+    int count;        /* nearest: at most this many services (1..FLOW_NEAREST_MAX) */
+    int open;         /* nearest: enum directory_open (prefer, only, any) */
+    bool national;    /* nearest: also offer services for the whole country */
+    bool social;      /* nearest: always end with the city's social emergency number */
+    int max_segments; /* nearest: SMS segments the node's text may take (0: sms.max_segments) */
 };
+
+#define FLOW_NEAREST_MAX 5
 
 struct flow {
     char *id;
@@ -128,7 +139,17 @@ enum flow_global_text {
     FLOW_TEXT_HINT_POSTAL_CODE,
     FLOW_TEXT_HINT_PLACE,
     FLOW_TEXT_HINT_YES_NO,
-    FLOW_TEXT_HINT_NUMBER, /* {min} and {max} */
+    FLOW_TEXT_HINT_NUMBER,         /* {min} and {max} */
+    FLOW_TEXT_HINT_PLACE_LIST,     /* second wrong place: {cities}, numbered, one per line */
+    FLOW_TEXT_SERVICE_OPEN_ALWAYS, /* nearest: "Open 24/7." */
+    FLOW_TEXT_SERVICE_OPEN_UNTIL,  /* {time} it closes */
+    FLOW_TEXT_SERVICE_OPENS,       /* closed now; {time} it opens (within a day) */
+    FLOW_TEXT_SERVICE_CLOSED,      /* closed now, not opening within a day */
+    FLOW_TEXT_SERVICE_PHONE,       /* {phone} */
+    FLOW_TEXT_NEAREST_NONE,        /* no such service near the place */
+    FLOW_TEXT_NEAREST_NONE_OPEN,   /* none of them open now */
+    FLOW_TEXT_NEAREST_SOCIAL,      /* {city} social emergency {phone}, and 112 */
+    FLOW_TEXT_NEAREST_CALL_112,    /* no social emergency number known: 112 connects */
     FLOW_TEXT_COUNT
 };
 
@@ -142,6 +163,8 @@ struct flow_global {
     struct flow_text texts[FLOW_TEXT_COUNT];
     char **crisis_words; /* extra crisis stems added by administrators (folded on use) */
     size_t ncrisis_words;
+    char **cities; /* offered as a numbered list after a second unknown place (may be empty) */
+    size_t ncities;
 };
 
 struct flow_set {

@@ -135,8 +135,30 @@ static struct cost check_sms(struct checker *c, const char *file, const char *pa
 }
 
 /* Placeholders {name} in every language of t; flow is NULL for global texts. */
-static void check_placeholders(struct checker *c, const char *file, const char *prefix,
-                               const struct flow_text *t, const struct flow *flow)
+/*
+ * Placeholders that only the nearest node fills, per global text (NULL: none).
+ * Elsewhere they would stay empty, so they are accepted only here.
+ */
+static const char *nearest_placeholder(enum flow_global_text t)
+{
+    switch (t) {
+    case FLOW_TEXT_SERVICE_OPEN_UNTIL:
+    case FLOW_TEXT_SERVICE_OPENS: return "time";
+    case FLOW_TEXT_SERVICE_PHONE:
+    case FLOW_TEXT_NEAREST_SOCIAL: return "phone";
+    case FLOW_TEXT_HINT_PLACE_LIST: return "cities";
+    default: return NULL;
+    }
+}
+
+static bool is_extra(const char *extra, const char *name, size_t len)
+{
+    return extra != NULL && strlen(extra) == len && memcmp(extra, name, len) == 0;
+}
+
+static void check_placeholders_extra(struct checker *c, const char *file, const char *prefix,
+                                     const struct flow_text *t, const struct flow *flow,
+                                     const char *extra)
 {
     char path[PATH_LEN];
 
@@ -153,13 +175,19 @@ static void check_placeholders(struct checker *c, const char *file, const char *
                 break;
             }
             len = (size_t)(close - open - 1);
-            if (!is_engine_placeholder(open + 1, len) &&
+            if (!is_engine_placeholder(open + 1, len) && !is_extra(extra, open + 1, len) &&
                 (flow == NULL || !flow_stores(flow, open + 1, len)))
                 diag_add(c->d, DIAG_ERROR, file, path, "unknown placeholder {%.*s}",
                          (int)(len < 40 ? len : 40), open + 1);
             open = close + 1;
         }
     }
+}
+
+static void check_placeholders(struct checker *c, const char *file, const char *prefix,
+                               const struct flow_text *t, const struct flow *flow)
+{
+    check_placeholders_extra(c, file, prefix, t, flow, NULL);
 }
 
 static void check_ref(struct checker *c, const struct flow_node *node, const char *where,
@@ -331,6 +359,32 @@ static void check_jump(struct checker *c, const struct flow_node *node)
                  "unknown node '%s' in flow '%s'", shown(node->target_node, node_id), target->id);
 }
 
+/* True if some input node of the set asks for a place or a postal code. */
+static bool asks_for_place(const struct flow_set *set)
+{
+    for (size_t i = 0; i < set->nflows; i++) {
+        for (size_t k = 0; k < set->flows[i].nnodes; k++) {
+            const struct flow_node *n = &set->flows[i].nodes[k];
+
+            if (n->kind == FLOW_KIND_INPUT &&
+                (n->expect == FLOW_EXPECT_PLACE || n->expect == FLOW_EXPECT_POSTAL_CODE))
+                return true;
+        }
+    }
+    return false;
+}
+
+static void check_nearest(struct checker *c, const struct flow_node *node)
+{
+    char path[PATH_LEN];
+
+    check_message(c, node);
+    if (!asks_for_place(c->set))
+        diag_add(c->d, DIAG_WARNING, c->flow->file, node_path(path, node, "%s", ""),
+                 "no input node asks for a place (expect place or postal_code), so this node "
+                 "can only give national services");
+}
+
 typedef void kind_check_fn(struct checker *c, const struct flow_node *node);
 
 /* One row per node kind, like the loader's table in flow_load.c. */
@@ -339,6 +393,7 @@ static kind_check_fn *const kind_checks[] = {
     [FLOW_KIND_INPUT] = check_input,       [FLOW_KIND_SWITCH] = check_switch,
     [FLOW_KIND_LANGUAGE] = check_language, [FLOW_KIND_JUMP] = check_jump,
     [FLOW_KIND_END] = check_said_text,     [FLOW_KIND_SMS_COPY] = check_message,
+    [FLOW_KIND_NEAREST] = check_nearest,
 };
 _Static_assert(sizeof(kind_checks) / sizeof(kind_checks[0]) == FLOW_KIND_COUNT,
                "one check per node kind");
@@ -457,7 +512,7 @@ static void check_global(struct checker *c)
 
     for (size_t t = 0; t < FLOW_TEXT_COUNT; t++) {
         snprintf(path, sizeof(path), "texts.%s", flow_global_text_names[t]);
-        check_placeholders(c, g->file, path, &g->texts[t], NULL);
+        check_placeholders_extra(c, g->file, path, &g->texts[t], NULL, nearest_placeholder(t));
         for (size_t i = 0; i < g->texts[t].n; i++) {
             snprintf(path, sizeof(path), "texts.%s.%s", flow_global_text_names[t],
                      g->texts[t].items[i].lang);

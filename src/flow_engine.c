@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "flow_nearest.h"
 #include "flow_render.h"
 #include "keyword.h"
 #include "utf8.h"
@@ -35,6 +36,8 @@ struct step {
 
 enum walk_result { WALK_WAIT, WALK_END, WALK_ERROR };
 
+#define PLACE_LIST_AFTER 2 /* unknown places before the city list is offered */
+
 static const char *const effect_names[FLOW_EFFECT_COUNT] = {
     [FLOW_EFFECT_SESSION_START] = "session_start",
     [FLOW_EFFECT_NODE] = "node",
@@ -48,6 +51,7 @@ static const char *const effect_names[FLOW_EFFECT_COUNT] = {
     [FLOW_EFFECT_CALLBACK_WANTED] = "callback_wanted",
     [FLOW_EFFECT_SESSION_END] = "session_end",
     [FLOW_EFFECT_SMS_COPY] = "sms_copy",
+    [FLOW_EFFECT_REFERRAL] = "referral",
 };
 
 const char *flow_effect_name(enum flow_effect_kind kind)
@@ -158,6 +162,21 @@ static const char *placeholder(const struct step *st, const char *name, const ch
         snprintf(number, sizeof(number), "%ld", n);
         return number;
     }
+    if (strcmp(name, "cities") == 0) {
+        static char list[512];
+        const struct flow_global *g = &st->env->flows->global;
+        size_t used = 0;
+
+        list[0] = '\0';
+        for (size_t i = 0; i < g->ncities && used < sizeof(list); i++) {
+            int w = snprintf(list + used, sizeof(list) - used, "%s%zu %s", i ? "\n" : "", i + 1,
+                             g->cities[i]);
+            if (w < 0)
+                break;
+            used += (size_t)w;
+        }
+        return list;
+    }
     v = flow_session_var(st->s, name);
     return v != NULL ? v : "";
 }
@@ -263,6 +282,38 @@ static int copy_to_sms(struct step *st, const char *text, const struct flow_node
     return 0;
 }
 
+/* Says the nearest services for the session's place and records each as a referral. */
+static int say_nearest(struct step *st, const struct flow *f, const struct flow_node *n)
+{
+    struct flow_nearest_request rq = {
+        .dir = st->env->services,
+        .places = st->env->places,
+        .node = n,
+        .lang = lang(st),
+        .place = flow_session_var(st->s, "place"),
+        .city = flow_session_var(st->s, "city"),
+        .now = st->env->now,
+        .max_age_days = st->env->services_max_age_days,
+        .ussd = st->env->channel == FLOW_CHANNEL_USSD,
+        .heading = node_text(st, f, &n->text),
+    };
+    struct flow_nearest_result res;
+    size_t segments = n->max_segments > 0 ? (size_t)n->max_segments : st->env->sms_max_segments;
+
+    rq.budget = rq.ussd ? st->env->ussd_budget : (segments > 0 ? segments : 2);
+    for (int i = 0; i < FLOW_TEXT_COUNT; i++)
+        rq.texts[i] = flow_text_get(&st->env->flows->global.texts[i], lang(st), default_lang(st));
+    if (flow_nearest_compose(&rq, &res) != 0)
+        return -1;
+    /* Service text is data, not a template: appended as it is, never scanned for {...}. */
+    if ((st->text.len > 0 && buf_puts(&st->text, "\n") != 0) || buf_puts(&st->text, res.text) != 0)
+        st->failed = true;
+    for (size_t i = 0; i < res.nshown; i++)
+        effect(st, FLOW_EFFECT_REFERRAL, f->id, n->id, res.shown[i]->id);
+    free(res.text);
+    return 0;
+}
+
 /*
  * Walks from flow/node until a question or an end, saying the texts of the
  * nodes on the way. On WALK_WAIT, s->at is the question.
@@ -287,6 +338,11 @@ static enum walk_result walk(struct step *st, const char *flow_id, const char *n
                        copy_to_sms(st, n->text.n > 0 ? node_text(st, f, &n->text) : NULL, n) != 0) {
                 return WALK_ERROR;
             }
+            node_id = n->next;
+            continue;
+        case FLOW_KIND_NEAREST:
+            if (say_nearest(st, f, n) != 0)
+                return WALK_ERROR;
             node_id = n->next;
             continue;
         case FLOW_KIND_SWITCH: {
@@ -569,6 +625,23 @@ static const struct flow *match_flow_keyword(const struct step *st, const char *
     return found;
 }
 
+/* After the city list was offered: its number ("3") picks that city. */
+static bool city_from_list(const struct step *st, const char *text, struct place *p)
+{
+    const struct flow_global *g = &st->env->flows->global;
+    char *end;
+    long k;
+
+    while (*text == ' ')
+        text++;
+    k = strtol(text, &end, 10);
+    while (*end == ' ' || *end == '.' || *end == ')')
+        end++;
+    if (end == text || *end != '\0' || k < 1 || (size_t)k > g->ncities)
+        return false;
+    return place_lookup(st->env->places, g->cities[k - 1], p) == 0;
+}
+
 /* Checks an answer to an input node; on success stores it. Returns true if
  * valid. */
 static bool accept_input(struct step *st, const struct flow_node *n, const char *text)
@@ -593,7 +666,8 @@ static bool accept_input(struct step *st, const struct flow_node *n, const char 
         break;
     case FLOW_EXPECT_PLACE:
         if (st->env->places != NULL) {
-            if (place_lookup(st->env->places, text, &p) != 0)
+            if (place_lookup(st->env->places, text, &p) != 0 &&
+                !(s->failures >= PLACE_LIST_AFTER && city_from_list(st, text, &p)))
                 return false;
         } else {
             memset(&p, 0, sizeof(p));
@@ -602,7 +676,10 @@ static bool accept_input(struct step *st, const struct flow_node *n, const char 
         }
         flow_session_set_var(s, "city", p.city);
         flow_session_set_var(s, "postal_code", p.postal_code);
-        snprintf(value, sizeof(value), "%s", p.postal_code[0] ? p.postal_code : p.city);
+        /* The canonical name (not what was typed) finds the same place again for a
+         * nearest node: "Helsingissä" is kept as "Helsinki", "Berghäll" as "Kallio". */
+        snprintf(value, sizeof(value), "%s",
+                 p.postal_code[0] ? p.postal_code : (p.name[0] ? p.name : p.city));
         flow_session_set_var(s, "place", value);
         break;
     case FLOW_EXPECT_YES_NO:
@@ -654,6 +731,10 @@ static const char *hint_text(struct step *st, const struct flow *f, const struct
     };
     const struct flow_global *g = &st->env->flows->global;
 
+    /* Unknown twice: offer the cities as a numbered list (accept_input takes the digit). */
+    if (n->kind == FLOW_KIND_INPUT && n->expect == FLOW_EXPECT_PLACE &&
+        st->s->failures >= PLACE_LIST_AFTER && g->ncities > 0)
+        return flow_text_get(&g->texts[FLOW_TEXT_HINT_PLACE_LIST], lang(st), default_lang(st));
     if (n->kind == FLOW_KIND_INPUT && n->hint.n > 0)
         return node_text(st, f, &n->hint);
     if (n->kind == FLOW_KIND_MENU)

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "directory.h"
 #include "flow.h"
 #include "place.h"
 
@@ -62,6 +63,9 @@ struct flow_session {
 struct flow_env {
     const struct flow_set *flows;
     const struct place_table *places; /* NULL: postal codes are checked for form only */
+    const struct directory *services; /* NULL: nearest nodes give only the fallback numbers */
+    long services_max_age_days;       /* > 0: services not checked within it are not offered */
+    size_t sms_max_segments;          /* default budget of a nearest node (0: 2) */
     long long now;                    /* unix seconds */
     enum flow_channel channel;
     size_t ussd_budget;      /* characters per USSD screen */
@@ -87,6 +91,7 @@ enum flow_effect_kind {
     FLOW_EFFECT_CALLBACK_WANTED, /* SOITA and no callback flow loaded */
     FLOW_EFFECT_SESSION_END,     /* arg: the city the conversation knew, if any */
     FLOW_EFFECT_SMS_COPY,        /* USSD: the reply's sms_copy is to be texted to the person */
+    FLOW_EFFECT_REFERRAL,        /* a nearest node named a service; arg: its id */
     FLOW_EFFECT_COUNT
 };
 

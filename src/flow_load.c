@@ -20,6 +20,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "directory.h"
 #include "flow_check.h"
 #include "utf8.h"
 
@@ -619,6 +620,75 @@ static void load_sms_copy(struct loader *l, const cJSON *obj, const char *path,
     load_next(l, obj, path, node);
 }
 
+/*
+ * nearest: {"categories": [...], "count": 2, "open": "prefer", "national": false,
+ * "social_emergency": false, "max_segments": 2, "text": heading, "next": ...}. Categories are
+ * checked against the directory's list here, so a typo fails `katto check`.
+ */
+static void load_nearest(struct loader *l, const cJSON *obj, const char *path,
+                         struct flow_node *node)
+{
+    static const char *const open_names[] = {"prefer", "only", "any"};
+    char sub[PATH_LEN], item[PATH_LEN], name[SHOWN_LEN];
+    const cJSON *j = member(l, obj, path, "categories", true);
+    long v;
+    size_t i = 0;
+
+    if (j != NULL && want_type(l, j, path_key(sub, path, "categories"), cJSON_IsArray, "a list")) {
+        if (cJSON_GetArraySize(j) == 0)
+            report(l, DIAG_ERROR, sub, "name at least one category");
+        else if ((node->categories =
+                      alloc_array(l, (size_t)cJSON_GetArraySize(j), sizeof(char *))) != NULL) {
+            node->ncategories = (size_t)cJSON_GetArraySize(j);
+            for (const cJSON *c = j->child; c != NULL; c = c->next, i++) {
+                const char *cat = as_string(l, c, path_index(item, sub, i));
+
+                if (cat != NULL && !directory_category_known(cat))
+                    report(l, DIAG_ERROR, item,
+                           "unknown category '%s' (the list is in src/directory.h and "
+                           "flows/README.md)",
+                           shown(cat, name));
+                else if (cat != NULL)
+                    node->categories[i] = copy_string(l, cat);
+            }
+        }
+    }
+    node->count = 2;
+    if (get_whole(l, obj, path, "count", false, &v)) {
+        if (v < 1 || v > FLOW_NEAREST_MAX)
+            report(l, DIAG_ERROR, path_key(sub, path, "count"), "count must be 1 to %d",
+                   FLOW_NEAREST_MAX);
+        node->count = (int)v;
+    }
+    if (get_whole(l, obj, path, "max_segments", false, &v)) {
+        if (v < 1 || v > 10)
+            report(l, DIAG_ERROR, path_key(sub, path, "max_segments"),
+                   "max_segments must be 1 to 10");
+        node->max_segments = (int)v;
+    }
+    if ((j = member(l, obj, path, "open", false)) != NULL) {
+        const char *open = as_string(l, j, path_key(sub, path, "open"));
+        bool known = false;
+
+        for (int k = 0; open != NULL && k < 3 && !known; k++) {
+            if ((known = strcmp(open, open_names[k]) == 0))
+                node->open = k; /* the order of enum directory_open */
+        }
+        if (open != NULL && !known)
+            report(l, DIAG_ERROR, sub, "open must be prefer, only or any, not '%s'",
+                   shown(open, name));
+    }
+    if ((j = member(l, obj, path, "national", false)) != NULL &&
+        want_type(l, j, path_key(sub, path, "national"), cJSON_IsBool, "true or false"))
+        node->national = cJSON_IsTrue(j);
+    if ((j = member(l, obj, path, "social_emergency", false)) != NULL &&
+        want_type(l, j, path_key(sub, path, "social_emergency"), cJSON_IsBool, "true or false"))
+        node->social = cJSON_IsTrue(j);
+    if ((j = member(l, obj, path, "text", false)) != NULL)
+        load_text(l, j, path_key(sub, path, "text"), &node->text);
+    load_next(l, obj, path, node);
+}
+
 /* File-scope compound literals have static storage, so the table can point at them. */
 #define KEYS(...) ((const char *const[]){"type", __VA_ARGS__, NULL})
 
@@ -642,6 +712,9 @@ static const struct kind_loader {
     [FLOW_KIND_JUMP] = {KEYS("flow", "node"), false, load_jump},
     [FLOW_KIND_END] = {KEYS("text"), true, NULL},
     [FLOW_KIND_SMS_COPY] = {KEYS("text", "next"), false, load_sms_copy},
+    [FLOW_KIND_NEAREST] = {KEYS("text", "categories", "count", "open", "national",
+                                "social_emergency", "max_segments", "next"),
+                           false, load_nearest},
 };
 _Static_assert(sizeof(kinds) / sizeof(kinds[0]) == FLOW_KIND_COUNT, "one loader per node kind");
 
@@ -769,7 +842,8 @@ static void load_flow(struct loader *l, const cJSON *root, struct flow *f)
 
 static void load_global(struct loader *l, const cJSON *root, struct flow_global *g)
 {
-    static const char *const global_keys[] = {"global", "languages", "texts", "crisis_words", NULL};
+    static const char *const global_keys[] = {"global",       "languages", "texts",
+                                              "crisis_words", "cities",    NULL};
     const char *names[FLOW_TEXT_COUNT + 1] = {NULL};
     const cJSON *j;
     char path[PATH_LEN];
@@ -780,6 +854,9 @@ static void load_global(struct loader *l, const cJSON *root, struct flow_global 
     load_languages(l, root, &g->languages, &g->nlanguages);
     l->langs_of = "the global";
     load_strings(l, root, "crisis_words", false, NULL, &g->crisis_words, &g->ncrisis_words);
+    load_strings(l, root, "cities", false, NULL, &g->cities, &g->ncities);
+    if (g->ncities > 9)
+        report(l, DIAG_ERROR, "cities", "at most 9 cities: the list is answered with one digit");
     j = member(l, root, "", "texts", true);
     if (j == NULL || !want_type(l, j, "texts", cJSON_IsObject, "an object {\"intro\": {...}}"))
         return;

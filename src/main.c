@@ -4,9 +4,12 @@
  * anywhere on the line.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "app.h"
+#include "cli_directory.h"
 #include "cli_flows.h"
 #include "config.h"
 #include "err.h"
@@ -59,6 +62,10 @@ static const struct command commands[] = {
     {"check", "check flow files: katto check [--strict] [FILES|DIR]", cli_check},
     {"chat", "try the flows in a terminal: [--flow F] [--lang L] [--channel sms|ussd]", cli_chat},
     {"graph", "print a flow as Graphviz DOT: katto graph FLOW | dot -Tsvg", cli_graph},
+    {"import", "replace the directory: postal-codes FILE | services FILE | services --hsds DIR",
+     cli_import},
+    {"services", "the service directory: near PLACE | stale [--days N] | list [--city C]",
+     cli_services},
     {"version", "print the version", cmd_version},
     {"help", "show this help", cmd_help},
 };
@@ -122,6 +129,9 @@ int main(int argc, char **argv)
             return EXIT_CONFIG;
         }
         log_set_level(cfg.log_level);
+        /* Opening hours, the contact log and `--at` times are Finnish local time. */
+        setenv("TZ", "Europe/Helsinki", 1);
+        tzset();
         rc = commands[i].run(&cfg, nrest - 1, rest + 1);
         config_release(&cfg);
         return rc;

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "db.h"
 #include "err.h"
 #include "gateway_console.h"
@@ -62,7 +63,7 @@ struct outbox {
 
 static long long now_s(void)
 {
-    return (long long)time(NULL);
+    return clock_now();
 }
 
 /* Resets a statement on every path so it never holds a read transaction open. */

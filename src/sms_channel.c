@@ -7,6 +7,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "clock.h"
 #include "db.h"
 #include "err.h"
 #include "flow_engine.h"
@@ -46,7 +47,7 @@ struct job {
 
 static long long now_s(void)
 {
-    return (long long)time(NULL);
+    return clock_now();
 }
 
 static void count(struct sms_channel *ch, const struct gateway_ops *ops, const char *result)
@@ -204,15 +205,7 @@ static int handle_inbound(sqlite3 *db, void *arg, char *err)
     if (session_load(ch->d.sessions, j->contact, now, &s, err) != 0)
         return -1;
 
-    struct flow_env env = {
-        .flows = j->flows,
-        .places = ch->d.places,
-        .now = now,
-        .channel = FLOW_CHANNEL_SMS,
-        .ussd_budget = (size_t)cfg->ussd.screen_budget,
-        .session_timeout = cfg->sms.session_timeout,
-        .privacy_url = cfg->privacy_url,
-    };
+    struct flow_env env = sms_channel_env(&ch->d, j->flows, FLOW_CHANNEL_SMS, now);
     struct flow_input input = {.text = j->in.text, .opted_out = opted_out};
 
     char city_before[FLOW_VAR_VALUE_MAX] = "";
@@ -526,4 +519,24 @@ int sms_channel_purge_seen(struct sms_channel *ch, long long now, int limit)
     rc = sqlite3_step(ch->seen_purge);
     db_stmt_done(ch->seen_purge, 0);
     return rc == SQLITE_DONE ? sqlite3_changes(ch->d.db) : -1;
+}
+
+struct flow_env sms_channel_env(const struct sms_channel_deps *deps, const struct flow_set *flows,
+                                enum flow_channel channel, long long now)
+{
+    const struct config *cfg = deps->cfg;
+
+    return (struct flow_env){
+        .flows = flows,
+        .places = deps->places ? *deps->places : NULL,
+        .services = deps->services ? *deps->services : NULL,
+        .services_max_age_days = cfg->services_max_age_days,
+        .sms_max_segments = (size_t)cfg->sms.max_segments,
+        .now = now,
+        .channel = channel,
+        .ussd_budget = (size_t)cfg->ussd.screen_budget,
+        .session_timeout =
+            channel == FLOW_CHANNEL_USSD ? cfg->ussd.session_timeout : cfg->sms.session_timeout,
+        .privacy_url = cfg->privacy_url,
+    };
 }

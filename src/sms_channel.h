@@ -17,7 +17,9 @@
 #include "contact_log.h"
 #include "config.h"
 #include "crypto.h"
+#include "directory.h"
 #include "flow.h"
+#include "flow_engine.h"
 #include "http_server.h"
 #include "metrics.h"
 #include "outbox.h"
@@ -33,7 +35,8 @@ struct sms_channel_deps {
     struct outbox *outbox;
     struct session_store *sessions;
     struct flow_set *const *flows; /* the set in service; read at each message (reloads swap it) */
-    const struct place_table *places; /* may be NULL */
+    struct place_table *const *places; /* the table in service (reloads swap it); may hold NULL */
+    struct directory *const *services; /* the directory in service; may hold NULL */
     struct metrics *metrics;
     struct contact_log *log;
     const uint8_t *contact_key; /* CRYPTO_KEY_LEN bytes, copied */
@@ -47,6 +50,13 @@ struct sms_channel_deps {
 struct sms_channel *sms_channel_new(const struct sms_channel_deps *deps, struct http_server *http,
                                     char *err);
 void sms_channel_free(struct sms_channel *ch);
+
+/*
+ * The engine's environment for one message on channel at now, from deps'
+ * configuration and the reference data in service at this moment.
+ */
+struct flow_env sms_channel_env(const struct sms_channel_deps *deps, const struct flow_set *flows,
+                                enum flow_channel channel, long long now);
 
 /* Deletes dedupe records older than dedupe_hours, at most limit rows. Returns how many or -1. */
 int sms_channel_purge_seen(struct sms_channel *ch, long long now, int limit);

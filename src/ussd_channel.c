@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "clock.h"
 #include "db.h"
 #include "err.h"
 #include "flow_engine.h"
@@ -45,7 +46,7 @@ struct ussd_job {
 
 static long long now_s(void)
 {
-    return (long long)time(NULL);
+    return clock_now();
 }
 
 static void count(struct ussd_channel *ch, const char *result)
@@ -204,15 +205,7 @@ static int handle(sqlite3 *db, void *arg, char *err)
         return j->reply != NULL ? forget(j, err) : -1;
     }
 
-    struct flow_env env = {
-        .flows = j->flows,
-        .places = ch->d.places,
-        .now = now,
-        .channel = FLOW_CHANNEL_USSD,
-        .ussd_budget = (size_t)cfg->ussd.screen_budget,
-        .session_timeout = cfg->ussd.session_timeout,
-        .privacy_url = cfg->privacy_url,
-    };
+    struct flow_env env = sms_channel_env(&ch->d, j->flows, FLOW_CHANNEL_USSD, now);
     if (session_load(ch->d.sessions, j->key, now, &s, err) != 0)
         return -1;
     char city_before[FLOW_VAR_VALUE_MAX] = "";

@@ -5,7 +5,8 @@ bin=${KATTO_TEST_BIN:?}
 src=${KATTO_TEST_SRC:?}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-export KATTO_FLOWS="$src/flows" KATTO_POSTAL_CODES="$src/db/data/postal_codes_fi.csv"
+export KATTO_FLOWS="$src/flows" KATTO_POSTAL_CODES="$src/db/data/postal_codes_fi.csv" \
+    KATTO_SERVICES="$src/db/data/services_fi.csv" KATTO_DATABASE="$tmp/katto.db"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 # The shipped flows pass the strict check.
@@ -21,7 +22,7 @@ set +e
 rc=$?
 set -e
 [ "$rc" -eq 65 ] || { cat "$tmp/broken.out"; fail "broken flows: exit $rc, want 65"; }
-grep -q "^$tmp/broken/tonight.json: nodes.helsinki.next: .*'byee'" "$tmp/broken.out" \
+grep -q "^$tmp/broken/tonight.json: nodes.shelter.next: .*'byee'" "$tmp/broken.out" \
     || { cat "$tmp/broken.out"; fail "dangling next not reported as file: path: problem"; }
 
 # Invalid JSON names line and column.

@@ -23,6 +23,8 @@
 #define TOKEN "ussd-route-token"
 #define CODE "*500#"
 
+#define TUESDAY_NOON 1795514400LL /* 2026-11-24 12:00 EET */
+
 struct ussd {
     struct testlib_server s;
     char url[256];
@@ -39,6 +41,8 @@ static void start(struct ussd *u, const char *extra)
                          TOKEN, extra ? ", " : "", extra ? extra : "") > 0);
     assert_int_equal(testlib_server_start(&u->s, json, NULL), 0);
     free(json);
+    /* A Tuesday noon in Helsinki: the night shelters are shut, the 24/7 centre is open. */
+    testlib_server_set_clock(&u->s, TUESDAY_NOON);
     snprintf(u->url, sizeof(u->url), "%s/webhooks/africastalking/ussd/%s", u->s.base_url, TOKEN);
 }
 
@@ -96,8 +100,12 @@ static void tonight_branch_gives_the_shelter_in_one_session(void **state)
     t = post(&u, "s1", CODE, "98*1*00530");
     assert_contains(t, "CON Haluatko tiedot myös tekstiviestinä"); /* consent first */
     t = post(&u, "s1", CODE, "98*1*00530*2");
-    assert_contains(t, "END Helsinki: Hietaniemenkadun palvelukeskus");
-    assert_contains(t, "09 3104 6628");
+    /* The nearest bed open now, and the social emergency number; the rest on the next page. */
+    assert_contains(t, "CON Lähin yöpaikka:\nHietaniemenkadun palvelukeskus");
+    assert_contains(t, "Auki aina. Puh. 09 3104 6628.");
+    assert_contains(t, "Sosiaalipäivystys (Helsinki)");
+    t = post(&u, "s1", CODE, "98*1*00530*2*98");
+    assert_contains(t, "END Hätä: 112.");
     assert_int_equal(testlib_server_stop(&u.s, 10000), 0);
     /* One session in the anonymous log: from start to end, in Helsinki. */
     sqlite3 *db;
@@ -248,7 +256,9 @@ static void dial_code_mapped_to_a_flow_starts_it(void **state)
     t = post(&u, "s8", "*500*1#", "Tampere");
     assert_contains(t, "CON Haluatko tiedot");
     t = post(&u, "s8", "*500*1#", "Tampere*ei");
-    assert_contains(t, "END Tampere: sosiaali- ja kriisipäivystys 050 062 5990");
+    assert_contains(t,
+                    "CON Lähin yöpaikka:\nTampereen asumispäivystys ja asumisyksiköt (TASTU). Auki "
+                    "aina.\nSosiaalipäivystys (Tampere): 050 062 5990.");
     stop(&u);
 }
 
@@ -310,14 +320,18 @@ static void the_same_conversation_over_sms_and_ussd_reaches_the_same_result(void
     post(&u, "s10", "*500*1#", "00530");
     post(&u, "s10", "*500*1#", "00530*2");
     /* The same answer: the shelter's text, whichever channel carried the question. */
-    assert_contains(sms, "Helsinki: Hietaniemenkadun palvelukeskus on auki aina");
-    assert_contains(u.reply, "Helsinki: Hietaniemenkadun palvelukeskus on auki aina");
+    assert_contains(sms, "Lähin yöpaikka:\nHietaniemenkadun palvelukeskus");
+    assert_contains(u.reply, "Lähin yöpaikka:\nHietaniemenkadun palvelukeskus");
+    assert_contains(sms, "Auki aina.");
+    assert_contains(u.reply, "Auki aina.");
     assert_contains(sms, "09 3104 6628");
     assert_contains(u.reply, "09 3104 6628");
     /* With consent, USSD hands the details over to SMS through the default gateway. */
     post(&u, "s11", "*500*1#", "");
     post(&u, "s11", "*500*1#", "00530");
-    assert_contains(post(&u, "s11", "*500*1#", "00530*1"), "Tiedot tulevat myös tekstiviestinä");
+    assert_contains(post(&u, "s11", "*500*1#", "00530*1"), "Hietaniemenkadun palvelukeskus");
+    /* The confirmation is on the screen after the services. */
+    assert_contains(post(&u, "s11", "*500*1#", "00530*1*98"), "Tiedot tulevat myös tekstiviestinä");
     assert_true(testlib_wait_for(emu_has_two, &emu, 10000));
     all = testlib_emu_requests(&emu);
     int copies = 0;

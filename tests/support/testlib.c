@@ -18,6 +18,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "db.h"
+#include "directory.h"
+#include "directory_import.h"
+#include "err.h"
+
 extern char **environ;
 
 static void die(const char *what)
@@ -191,6 +196,8 @@ static int spawn(struct testlib_server *s, const char *extra_json, char *const *
     char *secret_path = path_in(s->dir, "secret");
     char *flows_path = path_in(testlib_src_dir(), "flows");
     char *places_path = path_in(testlib_src_dir(), "db/data/postal_codes_fi.csv");
+    char *services_path = path_in(testlib_src_dir(), "db/data/services_fi.csv");
+    char *clock_path = path_in(s->dir, "clock");
     char *json;
     pid_t pid;
 
@@ -198,15 +205,19 @@ static int spawn(struct testlib_server *s, const char *extra_json, char *const *
     if (asprintf(&json,
                  "{\n  \"listen\": \"127.0.0.1:0\",\n  \"port_file\": \"%s\",\n"
                  "  \"database\": \"%s\",\n  \"secret_file\": \"%s\",\n  \"flows\": \"%s\",\n"
-                 "  \"postal_codes\": \"%s\"%s%s\n}\n",
-                 port_path, s->db_path, secret_path, flows_path, places_path,
-                 extra_json != NULL ? ",\n  " : "", extra_json != NULL ? extra_json : "") < 0)
+                 "  \"postal_codes\": \"%s\",\n  \"services\": \"%s\",\n"
+                 "  \"test_clock_file\": \"%s\"%s%s\n}\n",
+                 port_path, s->db_path, secret_path, flows_path, places_path, services_path,
+                 clock_path, extra_json != NULL ? ",\n  " : "",
+                 extra_json != NULL ? extra_json : "") < 0)
         die("asprintf");
     testlib_write_file(s->config_path, json);
     free(json);
     free(secret_path);
     free(flows_path);
     free(places_path);
+    free(services_path);
+    free(clock_path);
     fflush(NULL);
     if ((pid = fork()) < 0)
         die("fork");
@@ -808,4 +819,43 @@ char *testlib_gwapi_jwt(const char *secret, const char *claims_json)
     free(input);
     free(sig);
     return jwt;
+}
+
+void testlib_server_set_clock(const struct testlib_server *s, long long unix_seconds)
+{
+    char *path = path_in(s->dir, "clock"), *tmp = path_in(s->dir, "clock.tmp");
+    char text[32];
+
+    /* Renamed into place, so the server never reads a half-written number. */
+    snprintf(text, sizeof(text), "%lld\n", unix_seconds);
+    testlib_write_file(tmp, text);
+    if (rename(tmp, path) != 0)
+        die("rename clock");
+    free(path);
+    free(tmp);
+}
+
+int testlib_load_directory(struct place_table **places, struct directory **services)
+{
+    char *dir = testlib_tmpdir(), *db_path = path_in(dir, "katto.db");
+    char *postal = path_in(testlib_src_dir(), "db/data/postal_codes_fi.csv");
+    char *csv = path_in(testlib_src_dir(), "db/data/services_fi.csv");
+    char err[ERR_LEN] = "";
+    long long generation;
+    sqlite3 *db = db_open(db_path, err);
+    int rc = -1;
+
+    if (db != NULL && db_migrate(db, db_migrations, db_migrations_count, err) == 0 &&
+        directory_import_seed(db, postal, csv, 1795000000LL, err) == 0 &&
+        directory_load_all(db, places, services, &generation, err) == 0)
+        rc = 0;
+    if (rc != 0)
+        fprintf(stderr, "testlib_load_directory: %s\n", err);
+    db_close(db);
+    testlib_rmrf(dir);
+    free(dir);
+    free(db_path);
+    free(postal);
+    free(csv);
+    return rc;
 }

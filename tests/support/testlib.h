@@ -53,6 +53,23 @@ int testlib_server_start(struct testlib_server *s, const char *extra_json, char 
  */
 int testlib_server_restart(struct testlib_server *s, const char *extra_json, char *const *env);
 
+/*
+ * Sets the server's wall clock (config test_clock_file, clock.h) to
+ * unix_seconds; it reads the new time at its next clock read. Before the
+ * first call the server runs on the real time.
+ */
+void testlib_server_set_clock(const struct testlib_server *s, long long unix_seconds);
+
+struct place_table;
+struct directory;
+
+/*
+ * Loads the shipped postal codes and services (db/data/) the way the server
+ * does: imported into a fresh database in a temp dir, then read into memory.
+ * Returns 0 (both owned by the caller) or -1 (the problems are printed).
+ */
+int testlib_load_directory(struct place_table **places, struct directory **services);
+
 /* Sends SIGTERM and waits up to timeout_ms; returns the exit status, or -1 if it hung/crashed. */
 int testlib_server_stop(struct testlib_server *s, int timeout_ms);
 

@@ -31,6 +31,8 @@
 #define MAIN(nodes) FLOW_EN("", nodes)
 #define BYE "'bye': {'type': 'end', 'text': {'en': 'Bye.'}}"
 #define SAY_BYE(text) "'a': {'type': 'message', 'text': {'en': '" text "'}, 'next': 'bye'}, " BYE
+#define ASK_PLACE                                                                                  \
+    "'a': {'type': 'input', 'text': {'en': 'Where?'}, 'expect': 'place', 'next': 'n'}, "
 #define O_TILDE "\xc3\xb5"   /* õ U+00F5, not GSM-7 */
 #define RSQUO "\xe2\x80\x99" /* ’ U+2019, normalised to ' before sending */
 #define TEXT_173                                                                                   \
@@ -338,8 +340,8 @@ static const struct bad_fixture bad_fixtures[] = {
     {"unknown_key.json", DIAG_ERROR, NULL, "nodes.hello.nxet",
      "unknown key 'nxet' (did you mean 'next'?)", 1},
     {"unknown_kind.json", DIAG_ERROR, NULL, "nodes.hello.type",
-     "unknown node type 'question': use message, menu, input, switch, language, jump, end or "
-     "sms_copy",
+     "unknown node type 'question': use message, menu, input, switch, language, jump, end, "
+     "sms_copy or nearest",
      0},
     {"dangling_next.json", DIAG_ERROR, NULL, "nodes.welcome.options[1].next",
      "unknown node 'shelterx'", 0},
@@ -928,6 +930,58 @@ static const struct problem_case problem_cases[] = {
      "flow0.json",
      "nodes.a",
      "loop without a question: a → g:x → g:y → a",
+     0},
+
+    /* The nearest node. */
+    {"a nearest node with an unknown category",
+     {MAIN(ASK_PLACE "'n': {'type': 'nearest', 'categories': ['shelter'], 'next': 'bye'}, " BYE)},
+     {0},
+     DIAG_ERROR,
+     NULL,
+     "nodes.n.categories[0]",
+     "unknown category 'shelter'",
+     0},
+    {"a nearest node showing too many",
+     {MAIN(ASK_PLACE "'n': {'type': 'nearest', 'categories': ['day_centre'], 'count': 9, "
+                     "'next': 'bye'}, " BYE)},
+     {0},
+     DIAG_ERROR,
+     NULL,
+     "nodes.n.count",
+     "count must be 1 to 5",
+     0},
+    {"a nearest node with an unknown open rule",
+     {MAIN(ASK_PLACE "'n': {'type': 'nearest', 'categories': ['day_centre'], 'open': 'maybe', "
+                     "'next': 'bye'}, " BYE)},
+     {0},
+     DIAG_ERROR,
+     NULL,
+     "nodes.n.open",
+     "open must be prefer, only or any",
+     0},
+    {"a nearest node without categories",
+     {MAIN(ASK_PLACE "'n': {'type': 'nearest', 'categories': [], 'next': 'bye'}, " BYE)},
+     {0},
+     DIAG_ERROR,
+     NULL,
+     "nodes.n.categories",
+     "name at least one category",
+     0},
+    {"a nearest node that no place question feeds",
+     {MAIN("'a': {'type': 'nearest', 'categories': ['day_centre'], 'next': 'bye'}, " BYE)},
+     {0},
+     DIAG_WARNING,
+     NULL,
+     "nodes.a",
+     "no input node asks for a place",
+     0},
+    {"a service placeholder outside the service texts",
+     {MAIN(SAY_BYE("Hi."))},
+     {.skip = "more", .texts = "'more': {'fi': '{time}', 'sv': 'Mer', 'en': 'More'}"},
+     DIAG_ERROR,
+     "global.json",
+     "texts.more.fi",
+     "unknown placeholder {time}",
      0},
 
     /* Costs. */
