@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "batch.h"
+#include "callback.h"
 #include "clock.h"
 #include "contact_log.h"
 #include "crypto.h"
@@ -32,6 +33,7 @@
 #include "place.h"
 #include "secret.h"
 #include "session.h"
+#include "team.h"
 #include "sms_channel.h"
 #include "ussd_channel.h"
 
@@ -49,12 +51,14 @@ struct app {
     time_t started;
     struct flow_set *flows; /* in service; replaced whole on reload */
     struct flow_watch *watch;
+    struct team_list teams;     /* callbacks.teams, parsed once (config checked it) */
     struct place_table *places; /* postal codes and services in service; replaced together */
     struct directory *services;
     long long directory_generation; /* of the loaded copy; -1: none loaded */
     struct session_store *sessions;
     struct http_client *http_client;
     struct outbox *outbox;
+    struct callback_service *callbacks;
     struct sms_channel *sms;
     struct ussd_channel *ussd;
     struct contact_log *log;
@@ -268,6 +272,35 @@ static void reload_directory(struct app *a, bool force, const char *why)
              place_table_count(places), directory_count(services), generation);
 }
 
+/*
+ * Callback reminders, escalations and purges, in one short transaction of
+ * their own (maintenance runs between loop callbacks, so no group commit is
+ * open). Queued notifications are sent after the commit.
+ */
+static void callbacks_maintenance(struct app *a, long long now)
+{
+    char err[ERR_LEN];
+    int sent, purged = 0;
+
+    if (a->callbacks == NULL || db_exec(a->db, "BEGIN IMMEDIATE", "callbacks", err) != 0)
+        return;
+    if ((sent = callback_tick(a->callbacks, now, err)) < 0 ||
+        (purged = callback_purge(a->callbacks, now, PURGE_CHUNK, err)) < 0) {
+        log_error("maintenance.callbacks", "problem=\"%s\"", err);
+        db_exec(a->db, "ROLLBACK", "callbacks", err);
+        return;
+    }
+    if (db_exec(a->db, "COMMIT", "callbacks", err) != 0) {
+        log_error("maintenance.callbacks", "problem=\"%s\"", err);
+        db_exec(a->db, "ROLLBACK", "callbacks", err);
+        return;
+    }
+    if (sent > 0)
+        outbox_kick(a->outbox);
+    if (sent > 0 || purged > 0)
+        log_info("maintenance.callbacks", "notified=%d purged=%d", sent, purged);
+}
+
 static void maintenance_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct app *a = arg;
@@ -293,6 +326,7 @@ static void maintenance_cb(evutil_socket_t fd, short what, void *arg)
         log_error("maintenance.send_counts", "problem=\"%s\"", err);
     if (outbox_purge(a->outbox, now, PURGE_CHUNK, err) < 0)
         log_error("maintenance.outbox", "problem=\"%s\"", err);
+    callbacks_maintenance(a, now);
     reload_directory(a, false, "import");
 }
 
@@ -362,6 +396,8 @@ static int start(struct app *a, char *err)
         err_set(err, "cannot derive keys from the secret");
         return EXIT_FAILURE;
     }
+    if (team_list_parse(cfg->callbacks.teams, &a->teams, err) != 0)
+        return EXIT_CONFIG;
     /* A first start fills the empty tables from the shipped data (db/data/). */
     if (directory_import_seed(a->db, cfg->postal_codes, cfg->services, clock_now(), err) != 0)
         log_warn("directory.not_seeded", "problem=\"%s\"", err);
@@ -378,6 +414,19 @@ static int start(struct app *a, char *err)
     if ((a->outbox = outbox_new(a->base, a->db, a->batch, a->http_client, a->metrics, cfg,
                                 a->number_key, err)) == NULL)
         return EXIT_FAILURE;
+    struct callback_deps cdeps = {
+        .db = a->db,
+        .outbox = a->outbox,
+        .cfg = cfg,
+        .teams = &a->teams,
+        .flows = &a->flows,
+        .services = &a->services,
+        .metrics = a->metrics,
+        .number_key = a->number_key,
+        .contact_key = a->contact_key,
+    };
+    if (a->teams.n > 0 && (a->callbacks = callback_service_new(&cdeps, err)) == NULL)
+        return EXIT_FAILURE;
     if (gateway_find(cfg->default_gateway) == NULL ||
         !gateway_find(cfg->default_gateway)->configured(cfg))
         log_warn("config.default_gateway",
@@ -392,6 +441,8 @@ static int start(struct app *a, char *err)
         .flows = &a->flows,
         .places = &a->places,
         .services = &a->services,
+        .teams = &a->teams,
+        .callbacks = a->callbacks,
         .metrics = a->metrics,
         .log = a->log,
         .contact_key = a->contact_key,
@@ -447,10 +498,12 @@ static void stop(struct app *a)
     sms_channel_free(a->sms);
     ussd_channel_free(a->ussd);
     contact_log_free(a->log);
+    callback_service_free(a->callbacks);
     outbox_free(a->outbox);
     session_store_free(a->sessions);
     place_table_free(a->places);
     directory_free(a->services);
+    team_list_release(&a->teams);
     if (a->maintenance)
         event_free(a->maintenance);
     flow_watch_free(a->watch);

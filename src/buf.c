@@ -82,3 +82,31 @@ void buf_release(struct buf *b)
     b->data = NULL;
     b->len = b->cap = 0;
 }
+
+static const char *template_value(const char *const *pairs, const char *name, size_t len)
+{
+    for (size_t i = 0; pairs[i] != NULL && pairs[i + 1] != NULL; i += 2) {
+        if (strlen(pairs[i]) == len && memcmp(pairs[i], name, len) == 0)
+            return pairs[i + 1];
+    }
+    return NULL;
+}
+
+int buf_put_template(struct buf *b, const char *template, const char *const *pairs)
+{
+    const char *p = template;
+
+    while (*p != '\0') {
+        const char *open = strchr(p, '{'), *close = open ? strchr(open + 1, '}') : NULL;
+        const char *value;
+
+        if (open == NULL || close == NULL)
+            return buf_puts(b, p);
+        value = template_value(pairs, open + 1, (size_t)(close - open - 1));
+        if (buf_append(b, p, (size_t)(value ? open - p : close + 1 - p)) != 0 ||
+            (value != NULL && buf_puts(b, value) != 0))
+            return -1;
+        p = close + 1;
+    }
+    return 0;
+}

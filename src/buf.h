@@ -20,6 +20,14 @@ int buf_append(struct buf *b, const char *s, size_t n);
 int buf_puts(struct buf *b, const char *s);
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * Appends template with each {name} replaced by its value from pairs: name,
+ * value, name, value, ..., NULL (all borrowed). Placeholders not in pairs
+ * are kept as written, and values are inserted verbatim (never expanded).
+ * 0, or -1 as buf_append.
+ */
+int buf_put_template(struct buf *b, const char *template, const char *const *pairs);
+
 /* The content ("" when empty), borrowed until the next change. */
 const char *buf_str(const struct buf *b);
 

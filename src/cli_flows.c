@@ -12,6 +12,7 @@
 
 #include "db.h"
 #include "directory_import.h"
+#include "crypto.h"
 #include "err.h"
 #include "exitcode.h"
 #include "flow.h"
@@ -19,6 +20,7 @@
 #include "flow_graph.h"
 #include "flow_render.h"
 #include "place.h"
+#include "team.h"
 #include "utf8.h"
 
 static struct flow_check_options check_options(const struct config *cfg)
@@ -274,6 +276,16 @@ static void apply_effects(struct chat *c, const struct flow_reply *r)
                    e->at.flow, e->at.node[0] ? "/" : "", e->at.node, e->arg[0] ? " (" : "", e->arg,
                    e->arg[0] ? ")" : "");
     }
+    if (r->callback.filed) {
+        const struct flow_callback *cb = &r->callback;
+
+        /* The chat stores nothing; this is what the server would file. */
+        printf("  * request %s to team %s, window %s, language %s, topic %s: %s\n", cb->ref,
+               cb->team, cb->window, cb->lang, cb->topic[0] ? cb->topic : "-",
+               cb->sender_safe ? "call this number"
+               : cb->number[0] ? "call another number"
+                               : "meet at a place and time");
+    }
 }
 
 static int chat_step(struct chat *c, const char *text, const char *start_flow)
@@ -349,12 +361,25 @@ int cli_parse_local_time(const char *s, long long *t)
     return 0;
 }
 
+/* A reference for a request the chat files (and never stores). */
+static int chat_ref(void *arg, char *ref, size_t size)
+{
+    uint8_t r[2];
+
+    (void)arg;
+    if (crypto_random(r, sizeof(r)) != 0)
+        return -1;
+    snprintf(ref, size, "K-%04u", (unsigned)((r[0] << 8 | r[1]) % 10000));
+    return 0;
+}
+
 int cli_chat(const struct config *cfg, int argc, char **argv)
 {
     struct chat c = {.max_segments = cfg->sms.max_segments};
     const char *start_flow = NULL, *lang = NULL, *channel = "sms";
     struct place_table *places = NULL;
     struct directory *services = NULL;
+    struct team_list teams = {0};
     struct flow_set *set;
     char err[ERR_LEN], line[1024];
     bool dial = true;
@@ -391,10 +416,15 @@ int cli_chat(const struct config *cfg, int argc, char **argv)
                 "katto chat: no postal codes or services (%s): only the form of a postal code "
                 "is checked\n",
                 err);
+    if (team_list_parse(cfg->callbacks.teams, &teams, err) != 0)
+        fprintf(stderr, "katto chat: callbacks.teams: %s\n", err); /* config_load checked it */
     c.env = (struct flow_env){
         .flows = set,
         .places = places,
         .services = services,
+        .teams = &teams,
+        .callback_now_minutes = cfg->callbacks.now_minutes,
+        .new_callback_ref = chat_ref,
         .services_max_age_days = cfg->services_max_age_days,
         .sms_max_segments = (size_t)cfg->sms.max_segments,
         .channel = strcmp(channel, "ussd") == 0 ? FLOW_CHANNEL_USSD : FLOW_CHANNEL_SMS,
@@ -432,6 +462,7 @@ int cli_chat(const struct config *cfg, int argc, char **argv)
     printf("\n");
     place_table_free(places);
     directory_free(services);
+    team_list_release(&teams);
     flow_set_unref(set);
     return 0;
 }

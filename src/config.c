@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "team.h"
 
 enum config_type { CONFIG_STRING, CONFIG_INT, CONFIG_LOG_LEVEL, CONFIG_MAP };
 
@@ -24,6 +25,7 @@ struct config_key {
     long min, max;                              /* CONFIG_INT bounds */
     bool secret;                                /* masked by config_print */
     int (*check)(const char *value, char *err); /* extra validation of strings */
+    bool json; /* a string holding JSON written as JSON in the file (a list of teams) */
 };
 
 static int check_listen(const char *value, char *err);
@@ -31,19 +33,20 @@ static int check_secret(const char *value, char *err);
 static int check_nonempty(const char *value, char *err);
 static int check_url(const char *value, char *err);
 static int check_gateway_name(const char *value, char *err);
+static int check_teams(const char *value, char *err);
 
 #define STR(path, field, def, check)                                                               \
     {                                                                                              \
-        path, CONFIG_STRING, offsetof(struct config, field), def, 0, 0, false, check               \
+        path, CONFIG_STRING, offsetof(struct config, field), def, 0, 0, false, check, false        \
     }
 #define INT(path, field, def, min, max)                                                            \
     {                                                                                              \
-        path, CONFIG_INT, offsetof(struct config, field), def, min, max, false, NULL               \
+        path, CONFIG_INT, offsetof(struct config, field), def, min, max, false, NULL, false        \
     }
 
 #define SECRET(path, field, check)                                                                 \
     {                                                                                              \
-        path, CONFIG_STRING, offsetof(struct config, field), "", 0, 0, true, check                 \
+        path, CONFIG_STRING, offsetof(struct config, field), "", 0, 0, true, check, false          \
     }
 
 static const struct config_key keys[] = {
@@ -51,13 +54,14 @@ static const struct config_key keys[] = {
     STR("port_file", port_file, "", NULL),
     STR("database", database, "var/katto.db", check_nonempty),
     STR("secret_file", secret_file, "var/secret", check_nonempty),
-    {"secret", CONFIG_STRING, offsetof(struct config, secret), "", 0, 0, true, check_secret},
+    {"secret", CONFIG_STRING, offsetof(struct config, secret), "", 0, 0, true, check_secret, false},
     STR("flows", flows, "flows", check_nonempty),
     STR("postal_codes", postal_codes, "db/data/postal_codes_fi.csv", check_nonempty),
     STR("services", services, "db/data/services_fi.csv", check_nonempty),
     INT("services_max_age_days", services_max_age_days, "0", 0, 3650),
     STR("privacy_url", privacy_url, "", check_url),
-    {"log_level", CONFIG_LOG_LEVEL, offsetof(struct config, log_level), "info", 0, 0, false, NULL},
+    {"log_level", CONFIG_LOG_LEVEL, offsetof(struct config, log_level), "info", 0, 0, false, NULL,
+     false},
     INT("limits.max_body_bytes", limits.max_body_bytes, "65536", 1024, 16 * 1024 * 1024),
     INT("limits.max_header_bytes", limits.max_header_bytes, "8192", 1024, 1024 * 1024),
     INT("limits.max_connections", limits.max_connections, "512", 1, 100000),
@@ -70,7 +74,7 @@ static const struct config_key keys[] = {
     SECRET("ussd.token", ussd.token, NULL),
     INT("ussd.session_timeout", ussd.session_timeout, "300", 30, 3600),
     {"ussd.service_codes", CONFIG_MAP, offsetof(struct config, ussd.service_codes), "", 0, 0, false,
-     NULL},
+     NULL, false},
     STR("public_url", public_url, "", check_url),
     STR("default_gateway", default_gateway, "console", check_gateway_name),
     INT("dedupe_hours", dedupe_hours, "72", 1, 24 * 30),
@@ -108,6 +112,14 @@ static const struct config_key keys[] = {
     INT("abuse.per_number_hour", abuse.per_number_hour, "30", 1, 100000),
     INT("abuse.per_number_day", abuse.per_number_day, "100", 1, 1000000),
     INT("abuse.global_day", abuse.global_day, "20000", 1, 100000000),
+    {"callbacks.teams", CONFIG_STRING, offsetof(struct config, callbacks.teams), "", 0, 0, false,
+     check_teams, true},
+    INT("callbacks.remind_after", callbacks.remind_after, "1800", 60, 86400),
+    INT("callbacks.now_minutes", callbacks.now_minutes, "120", 10, 1440),
+    INT("callbacks.retention_days", callbacks.retention_days, "14", 1, 365),
+    INT("worker.token_days", worker.token_days, "90", 1, 3650),
+    INT("worker.session_idle", worker.session_idle, "1800", 60, 86400),
+    INT("worker.trusted_proxy", worker.trusted_proxy, "0", 0, 1),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -151,6 +163,15 @@ static int check_gateway_name(const char *value, char *err)
     }
     err_set(err, "must be one of console, twilio, 46elks, gatewayapi, africastalking");
     return -1;
+}
+
+static int check_teams(const char *value, char *err)
+{
+    struct team_list l;
+    int rc = team_list_parse(value, &l, err);
+
+    team_list_release(&l);
+    return rc;
 }
 
 static int check_listen(const char *value, char *err)
@@ -387,7 +408,7 @@ static int apply_json(struct config *cfg, const cJSON *obj, const char *prefix, 
 
     cJSON_ArrayForEach(item, obj)
     {
-        char path[256], why[ERR_LEN], text[64];
+        char path[256], why[ERR_LEN], text[64], *json_text = NULL;
         const struct config_key *k;
         const char *value;
 
@@ -417,6 +438,12 @@ static int apply_json(struct config *cfg, const cJSON *obj, const char *prefix, 
             }
             snprintf(text, sizeof(text), "%ld", (long)item->valuedouble);
             value = text;
+        } else if (k->json) {
+            if ((json_text = cJSON_PrintUnformatted(item)) == NULL) {
+                err_set(err, "'%s': out of memory", path);
+                return -1;
+            }
+            value = json_text;
         } else if (k->type != CONFIG_INT && cJSON_IsString(item)) {
             value = item->valuestring;
         } else {
@@ -424,7 +451,10 @@ static int apply_json(struct config *cfg, const cJSON *obj, const char *prefix, 
                     k->type == CONFIG_INT ? "a number" : "a string");
             return -1;
         }
-        if (set_value(cfg, k, value, why) != 0) {
+        int rc = set_value(cfg, k, value, why);
+
+        cJSON_free(json_text);
+        if (rc != 0) {
             err_set(err, "'%s': %s", path, why);
             return -1;
         }
@@ -518,7 +548,7 @@ int config_load(struct config *cfg, const char *path, char *const *envp, char *e
         char name[128], why[ERR_LEN];
         const char *value;
 
-        if (keys[i].type == CONFIG_MAP)
+        if (keys[i].type == CONFIG_MAP || keys[i].json)
             continue; /* lists and maps live in the file */
         env_name(keys[i].path, name, sizeof(name));
         if ((value = env_lookup(envp, name)) == NULL)
@@ -585,7 +615,10 @@ void config_print(const struct config *cfg, FILE *out)
         case CONFIG_STRING: {
             const char *s = *(char *const *)cfield(cfg, k);
 
-            v = cJSON_CreateString(k->secret && s[0] != '\0' ? "********" : s);
+            if (k->json)
+                v = s[0] != '\0' ? cJSON_Parse(s) : cJSON_CreateArray();
+            else
+                v = cJSON_CreateString(k->secret && s[0] != '\0' ? "********" : s);
             break;
         }
         case CONFIG_INT: v = cJSON_CreateNumber((double)*(const long *)cfield(cfg, k)); break;

@@ -81,6 +81,19 @@ struct config_outbox {
     long keep_days;    /* finished messages (numbers already wiped) are deleted after this */
 };
 
+struct config_callbacks {
+    char *teams;         /* JSON list of teams (team.h), from the file only */
+    long remind_after;   /* seconds unclaimed before the next on-call number is reminded */
+    long now_minutes;    /* "now" means within this many minutes of the team being at work */
+    long retention_days; /* an unclosed request's number is purged after this */
+};
+
+struct config_worker {
+    long token_days;    /* a worker's sign-in token expires after this */
+    long session_idle;  /* seconds without a request before a worker session ends */
+    long trusted_proxy; /* 1: X-Forwarded-Proto from a loopback peer tells whether TLS was used */
+};
+
 struct config_abuse {
     long per_number_hour; /* outgoing messages to one number per hour */
     long per_number_day;
@@ -111,6 +124,8 @@ struct config {
     struct config_gateways gateways;
     struct config_outbox outbox;
     struct config_abuse abuse;
+    struct config_callbacks callbacks;
+    struct config_worker worker;
 };
 
 /* Fills cfg with the embedded defaults. Release with config_release(). */

@@ -145,6 +145,7 @@ static const char *event_name(enum flow_effect_kind k)
     case FLOW_EFFECT_SESSION_END: return "session_end";
     case FLOW_EFFECT_SMS_COPY: return "sms_copy";
     case FLOW_EFFECT_REFERRAL: return "referral";
+    case FLOW_EFFECT_CALLBACK_FILED: return "callback_requested";
     default: return NULL;
     }
 }

@@ -1,45 +1,15 @@
 /*
- * directory_import.c: postal code, service and HSDS imports (see
- * directory_import.h). Each import reads its files whole into memory (they
- * are small: thousands of rows), turns them into rows of the target table,
- * validates every row and reports every problem, and only then writes, so a
- * broken file never leaves a half-replaced directory behind.
+ * directory_import.c: postal code and service imports (see
+ * directory_import.h), and what they share with the HSDS import
+ * (directory_hsds.c) through directory_import_rows.h. Each import reads its
+ * files whole into memory (they are small: thousands of rows), turns them
+ * into rows of the target table, validates every row and reports every
+ * problem, and only then writes, so a broken file never leaves a
+ * half-replaced directory behind.
  *
  * Katto's service CSV and HSDS share everything after reading: both produce
- * a struct svc_set, which import_service_set() validates (check_services)
- * and writes (replace_table).
- *
- * HSDS mapping (one Katto row per service and location):
- * - id: "hsds-" + a slug of the service id ([a-z0-9-], accents folded), plus
- *   "-" + a slug of the location id when the service has several locations;
- *   ids over 63 bytes are cut and end in a hash of the whole, and a clash gets
- *   "-2", "-3"... The HSDS ids are kept in notes so a row can be traced.
- * - name_fi: services.name. HSDS has one name per service; a non-standard
- *   `language` column of services.csv ("sv", "en") puts it in name_sv or
- *   name_en instead. organization: organizations.name.
- * - category: a taxonomy term linked to the service (3.0: attributes.csv with
- *   link_id = service and taxonomy_term_id; 2.0: service_taxonomy.csv) whose
- *   code or name is one of Katto's categories (case, spaces and hyphens
- *   ignored); a 2.0 taxonomy_id or taxonomy_detail that is a category name
- *   also counts. None is an error for that service.
- * - city, street_address, postal_code: the location's physical address
- *   (addresses.csv or physical_addresses.csv; address_1 and address_2; city,
- *   or locality), else its postal address for the city only. The city must be
- *   a municipality of postal_codes; case and accents are forgiven and the
- *   table's spelling is stored. lat/lon: locations.latitude/longitude.
- * - phone: phones.number of the service at that location, else of the
- *   service, else of the location, else of the organization (not faxes);
- *   phone_e164 is derived from it as the shipped data was: "(0)" and
- *   separators dropped, a leading 0 becomes +358, 00 becomes +.
- * - hours: the schedules of the service at that location, else of the
- *   service, else of the location, turned into hours.h's format. Schedules not
- *   valid today (valid_from/valid_to) are ignored. A schedule that cannot be
- *   expressed (monthly, every other week, a UTC time...) leaves hours empty
- *   with a warning. hours_text: the schedules' descriptions.
- * - source_url: services.url, else organizations.website (2.0: url).
- *   checked_on: services.assured_date, else the date of last_modified.
- * - Services whose status is inactive, defunct or temporarily closed are
- *   skipped with a warning.
+ * a struct svc_set, which svc_set_import() validates (check_services) and
+ * writes (replace_table).
  */
 #include "directory_import.h"
 
@@ -50,47 +20,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "csv.h"
 #include "db.h"
 #include "directory.h"
+#include "directory_import_rows.h"
 #include "err.h"
 #include "hours.h"
 #include "place.h"
 #include "utf8.h"
 
-#define ID_MAX 63       /* bytes of a service id */
 #define ROWS_MAX 200000 /* rows of one file: a sanity bound, far above any real directory */
 #define WHERE_LEN 1100  /* "path:line" */
 #define LAT_MIN 59.0    /* Finland's bounding box, with a margin */
 #define LAT_MAX 71.0
 #define LON_MIN 19.0
 #define LON_MAX 32.0
-#define HIDDEN_CATEGORY "violence_shelter" /* directory_category_hides_address() */
 #define DATE_FORMS "YYYY, YYYY-MM or YYYY-MM-DD"
-
-/* The categories of directory.h, kept here so imports do not depend on directory.c. */
-#define X(name) #name,
-static const char *const categories[] = {DIRECTORY_CATEGORIES(X)};
-#undef X
-
-static const char *category_find(const char *name)
-{
-    for (size_t i = 0; i < sizeof(categories) / sizeof(categories[0]); i++) {
-        if (strcmp(categories[i], name) == 0)
-            return categories[i];
-    }
-    return NULL;
-}
 
 /* ---- reporting ---------------------------------------------------------- */
 
-static void report(struct diag *d, enum diag_severity sev, const char *file, size_t line,
-                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-/* Adds "file:line: message" (or "file: message" for line 0) to d. */
-static void report(struct diag *d, enum diag_severity sev, const char *file, size_t line,
+void import_report(struct diag *d, enum diag_severity sev, const char *file, size_t line,
                    const char *fmt, ...)
 {
     char where[WHERE_LEN], msg[512];
@@ -118,17 +68,16 @@ static bool postal_code_form(const char *s)
     return strlen(s) == 5 && all_digits(s);
 }
 
-/* [a-z0-9][a-z0-9-]*, at most ID_MAX bytes: safe in URLs, logs and SMS. */
+/* [a-z0-9][a-z0-9-]*, at most IMPORT_ID_MAX bytes: safe in URLs, logs and SMS. */
 static bool id_form(const char *s)
 {
     size_t n = strlen(s);
 
-    return n > 0 && n <= ID_MAX && strchr("abcdefghijklmnopqrstuvwxyz0123456789", s[0]) &&
+    return n > 0 && n <= IMPORT_ID_MAX && strchr("abcdefghijklmnopqrstuvwxyz0123456789", s[0]) &&
            strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
 }
 
-/* "+" and 6-15 digits (E.164), or a short national number of 3-6 digits (112, 116117). */
-static bool e164_form(const char *s)
+bool import_e164_form(const char *s)
 {
     size_t n = strlen(s);
 
@@ -224,16 +173,17 @@ static int check_point(const char *lat, const char *lon, const char *file, size_
     if (lat[0] == '\0' && lon[0] == '\0')
         return 0;
     if (lat[0] == '\0' || lon[0] == '\0') {
-        report(d, DIAG_ERROR, file, line, "lat and lon must be given together");
+        import_report(d, DIAG_ERROR, file, line, "lat and lon must be given together");
         return 1;
     }
     if (coord(lat, LAT_MIN, LAT_MAX, la) != 0) {
-        report(d, DIAG_ERROR, file, line, "lat '%.32s' is not a latitude in Finland (59..71)", lat);
+        import_report(d, DIAG_ERROR, file, line,
+                      "lat '%.32s' is not a latitude in Finland (59..71)", lat);
         return 1;
     }
     if (coord(lon, LON_MIN, LON_MAX, lo) != 0) {
-        report(d, DIAG_ERROR, file, line, "lon '%.32s' is not a longitude in Finland (19..32)",
-               lon);
+        import_report(d, DIAG_ERROR, file, line,
+                      "lon '%.32s' is not a longitude in Finland (19..32)", lon);
         return 1;
     }
     *has = true;
@@ -241,14 +191,6 @@ static int check_point(const char *lat, const char *lon, const char *file, size_
 }
 
 /* ---- whole CSV files in memory ------------------------------------------ */
-
-struct table {
-    char *path; /* for messages */
-    struct csv_row header;
-    struct csv_row *rows;
-    size_t n, cap;
-    bool present; /* the file exists */
-};
 
 /* Removes spaces and tabs (and line breaks) around every field, in place. */
 static void trim_fields(struct csv_row *row)
@@ -265,7 +207,7 @@ static void trim_fields(struct csv_row *row)
 }
 
 /* Moves row into t (row is left empty). 0, or -1 when memory runs out. */
-static int table_push(struct table *t, struct csv_row *row)
+static int table_push(struct import_table *t, struct csv_row *row)
 {
     if (t->n == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 64;
@@ -289,7 +231,7 @@ static void report_csv(struct diag *d, const char *path, const struct csv_reader
     int plen = snprintf(prefix, sizeof(prefix), "line %zu: ", r->error_line);
     const char *what = plen > 0 && strncmp(cerr, prefix, (size_t)plen) == 0 ? cerr + plen : cerr;
 
-    report(d, DIAG_ERROR, path, r->error_line, "%s", what);
+    import_report(d, DIAG_ERROR, path, r->error_line, "%s", what);
 }
 
 /*
@@ -298,7 +240,7 @@ static void report_csv(struct diag *d, const char *path, const struct csv_reader
  * row is reported. Returns the number of rows left out, or -1 if the file
  * cannot be read on (broken quoting, too big).
  */
-static int table_read_rows(struct table *t, struct csv_reader *r, struct diag *d)
+static int table_read_rows(struct import_table *t, struct csv_reader *r, struct diag *d)
 {
     struct csv_row row = CSV_ROW_INIT;
     char cerr[ERR_LEN] = "";
@@ -307,15 +249,15 @@ static int table_read_rows(struct table *t, struct csv_reader *r, struct diag *d
     while ((rc = csv_read_row(r, &row, cerr)) == 1) {
         trim_fields(&row);
         if (row.n != t->header.n) {
-            report(d, DIAG_ERROR, t->path, row.line, "%zu field%s, but the header has %zu", row.n,
-                   row.n == 1 ? "" : "s", t->header.n);
+            import_report(d, DIAG_ERROR, t->path, row.line, "%zu field%s, but the header has %zu",
+                          row.n, row.n == 1 ? "" : "s", t->header.n);
             problems++;
         } else if (t->n >= ROWS_MAX) {
-            report(d, DIAG_ERROR, t->path, row.line, "more than %d rows", ROWS_MAX);
+            import_report(d, DIAG_ERROR, t->path, row.line, "more than %d rows", ROWS_MAX);
             rc = -2;
             break;
         } else if (table_push(t, &row) != 0) {
-            report(d, DIAG_ERROR, t->path, row.line, "out of memory");
+            import_report(d, DIAG_ERROR, t->path, row.line, "out of memory");
             rc = -2;
             break;
         }
@@ -326,13 +268,7 @@ static int table_read_rows(struct table *t, struct csv_reader *r, struct diag *d
     return rc < 0 ? -1 : problems;
 }
 
-/*
- * Reads the CSV file at path whole into t. A file that does not exist is no
- * problem when optional (t->present stays false). Returns the number of rows
- * left out for having the wrong number of fields, or -1 if the file cannot be
- * read; the problems are reported to d. t must be released either way.
- */
-static int table_read(struct table *t, const char *path, bool optional, struct diag *d)
+int import_table_read(struct import_table *t, const char *path, bool optional, struct diag *d)
 {
     struct csv_reader r;
     char cerr[ERR_LEN] = "";
@@ -342,13 +278,13 @@ static int table_read(struct table *t, const char *path, bool optional, struct d
     memset(t, 0, sizeof(*t));
     csv_row_init(&t->header);
     if ((t->path = strdup(path)) == NULL) {
-        report(d, DIAG_ERROR, path, 0, "out of memory");
+        import_report(d, DIAG_ERROR, path, 0, "out of memory");
         return -1;
     }
     if ((fp = fopen(path, "r")) == NULL) {
         if (optional && errno == ENOENT)
             return 0;
-        report(d, DIAG_ERROR, path, 0, "cannot open: %s", strerror(errno));
+        import_report(d, DIAG_ERROR, path, 0, "cannot open: %s", strerror(errno));
         return -1;
     }
     t->present = true;
@@ -358,7 +294,7 @@ static int table_read(struct table *t, const char *path, bool optional, struct d
         trim_fields(&t->header);
         rc = table_read_rows(t, &r, d);
     } else if (rc == 0) {
-        report(d, DIAG_ERROR, path, 0, "empty file: no header row");
+        import_report(d, DIAG_ERROR, path, 0, "empty file: no header row");
         rc = -1;
     } else {
         report_csv(d, path, &r, cerr);
@@ -367,7 +303,7 @@ static int table_read(struct table *t, const char *path, bool optional, struct d
     return rc;
 }
 
-static void table_release(struct table *t)
+void import_table_release(struct import_table *t)
 {
     for (size_t i = 0; i < t->n; i++)
         csv_row_release(&t->rows[i]);
@@ -377,40 +313,29 @@ static void table_release(struct table *t)
     memset(t, 0, sizeof(*t));
 }
 
-/* Index of column name, or -1 (also when the file is absent). */
-static int column(const struct table *t, const char *name)
+int import_table_column(const struct import_table *t, const char *name)
 {
     return t->present ? csv_column(&t->header, name) : -1;
 }
 
-/* The first of two alternative column names (HSDS versions) that the header has. */
-static int column2(const struct table *t, const char *name, const char *alt)
-{
-    int c = column(t, name);
-
-    return c >= 0 ? c : column(t, alt);
-}
-
-/* Field col of row, "" for a missing column. */
-static const char *cell(const struct csv_row *row, int col)
+const char *import_cell(const struct csv_row *row, int col)
 {
     return col >= 0 && (size_t)col < row->n ? row->fields[col] : "";
 }
 
-/* Field named name of row. */
-static const char *field(const struct table *t, const struct csv_row *row, const char *name)
+const char *import_field(const struct import_table *t, const struct csv_row *row, const char *name)
 {
-    return cell(row, column(t, name));
+    return import_cell(row, import_table_column(t, name));
 }
 
-/* Reports each column of names[] that the header lacks. Returns the number missing. */
-static int table_require(const struct table *t, const char *const *names, size_t n, struct diag *d)
+int import_table_require(const struct import_table *t, const char *const *names, size_t n,
+                         struct diag *d)
 {
     int missing = 0;
 
     for (size_t i = 0; i < n; i++) {
-        if (column(t, names[i]) < 0) {
-            report(d, DIAG_ERROR, t->path, t->header.line, "missing column '%s'", names[i]);
+        if (import_table_column(t, names[i]) < 0) {
+            import_report(d, DIAG_ERROR, t->path, t->header.line, "missing column '%s'", names[i]);
             missing++;
         }
     }
@@ -419,53 +344,42 @@ static int table_require(const struct table *t, const char *const *names, size_t
 
 /* ---- sorted key index --------------------------------------------------- */
 
-struct keyref {
-    const char *key; /* borrowed */
-    size_t i;        /* row number in the indexed array */
-};
-
-struct keyindex {
-    struct keyref *refs;
-    size_t n;
-};
-
-static int cmp_keyref(const void *a, const void *b)
+static int cmp_key(const void *a, const void *b)
 {
-    const struct keyref *x = a, *y = b;
+    const struct import_key *x = a, *y = b;
     int c = strcmp(x->key, y->key);
 
     return c != 0 ? c : (x->i > y->i) - (x->i < y->i);
 }
 
-static int keyindex_init(struct keyindex *ix, size_t cap)
+static int index_init(struct import_index *ix, size_t cap)
 {
     ix->n = 0;
-    ix->refs = calloc(cap ? cap : 1, sizeof(*ix->refs));
-    return ix->refs ? 0 : -1;
+    ix->keys = calloc(cap ? cap : 1, sizeof(*ix->keys));
+    return ix->keys ? 0 : -1;
 }
 
 /* Adds key (borrowed; empty keys are left out) for row i. Capacity is the caller's. */
-static void keyindex_put(struct keyindex *ix, const char *key, size_t i)
+static void index_put(struct import_index *ix, const char *key, size_t i)
 {
     if (key != NULL && key[0] != '\0')
-        ix->refs[ix->n++] = (struct keyref){key, i};
+        ix->keys[ix->n++] = (struct import_key){key, i};
 }
 
 /* Sorts by key, then row, so the first of equal keys is the earliest row. */
-static void keyindex_sort(struct keyindex *ix)
+static void index_sort(struct import_index *ix)
 {
-    qsort(ix->refs, ix->n, sizeof(*ix->refs), cmp_keyref);
+    qsort(ix->keys, ix->n, sizeof(*ix->keys), cmp_key);
 }
 
-/* Position of the first ref with key, or where it would go. */
-static size_t keyindex_find(const struct keyindex *ix, const char *key)
+size_t import_index_find(const struct import_index *ix, const char *key)
 {
     size_t lo = 0, hi = ix->n;
 
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
 
-        if (strcmp(ix->refs[mid].key, key) < 0)
+        if (strcmp(ix->keys[mid].key, key) < 0)
             lo = mid + 1;
         else
             hi = mid;
@@ -473,39 +387,37 @@ static size_t keyindex_find(const struct keyindex *ix, const char *key)
     return lo;
 }
 
-/* True if the ref at pos has key: for (p = keyindex_find(); keyindex_at(ix, p, key); p++). */
-static bool keyindex_at(const struct keyindex *ix, size_t pos, const char *key)
+bool import_index_at(const struct import_index *ix, size_t pos, const char *key)
 {
-    return pos < ix->n && strcmp(ix->refs[pos].key, key) == 0;
+    return pos < ix->n && strcmp(ix->keys[pos].key, key) == 0;
 }
 
 /* The first row with key, or SIZE_MAX. */
-static size_t keyindex_first(const struct keyindex *ix, const char *key)
+static size_t index_first(const struct import_index *ix, const char *key)
 {
-    size_t p = keyindex_find(ix, key);
+    size_t p = import_index_find(ix, key);
 
-    return keyindex_at(ix, p, key) ? ix->refs[p].i : SIZE_MAX;
+    return import_index_at(ix, p, key) ? ix->keys[p].i : SIZE_MAX;
 }
 
-/* Indexes the rows of t by column col (none when col < 0). */
-static int keyindex_table(struct keyindex *ix, const struct table *t, int col)
+int import_index_table(struct import_index *ix, const struct import_table *t, int col)
 {
-    if (keyindex_init(ix, t->n) != 0)
+    if (index_init(ix, t->n) != 0)
         return -1;
     for (size_t i = 0; col >= 0 && i < t->n; i++)
-        keyindex_put(ix, cell(&t->rows[i], col), i);
-    keyindex_sort(ix);
+        index_put(ix, import_cell(&t->rows[i], col), i);
+    index_sort(ix);
     return 0;
 }
 
-static void keyindex_release(struct keyindex *ix)
+void import_index_release(struct import_index *ix)
 {
-    free(ix->refs);
-    ix->refs = NULL;
+    free(ix->keys);
+    ix->keys = NULL;
     ix->n = 0;
 }
 
-/* ---- the postal codes already in the database ---------------------------- */
+/* ---- the postal codes already in the database --------------------------- */
 
 struct refdata {
     char **codes; /* sorted */
@@ -671,14 +583,14 @@ static int replace_table(sqlite3 *db, const char *table, insert_fn insert, const
     base_name(where, source, sizeof(source));
     snprintf(sql, sizeof(sql), "DELETE FROM %s", table);
     if (db_exec(db, "BEGIN IMMEDIATE", "begin", err) != 0) {
-        report(d, DIAG_ERROR, where, 0, "database: %s", err);
+        import_report(d, DIAG_ERROR, where, 0, "database: %s", err);
         return DIRECTORY_IMPORT_FAILED;
     }
     if (db_exec(db, sql, "delete", err) != 0 || insert(db, rows, n, err) != 0 ||
         record_import(db, table, source, n, now, err) != 0 ||
         db_exec(db, "COMMIT", "commit", err) != 0) {
         db_exec(db, "ROLLBACK", "rollback", NULL);
-        report(d, DIAG_ERROR, where, 0, "database: %s (nothing was changed)", err);
+        import_report(d, DIAG_ERROR, where, 0, "database: %s (nothing was changed)", err);
         return DIRECTORY_IMPORT_FAILED;
     }
     return 0;
@@ -735,59 +647,60 @@ static int insert_postal_codes(sqlite3 *db, const void *rows, size_t n, char *er
 }
 
 /* Fills *out from row i of t and checks it. Returns the number of errors. */
-static int postal_code_row(const struct table *t, size_t i, const struct keyindex *codes,
+static int postal_code_row(const struct import_table *t, size_t i, const struct import_index *codes,
                            struct pc_row *out, struct diag *d)
 {
     const struct csv_row *row = &t->rows[i];
     size_t first;
     int errors = 0;
 
-    out->code = field(t, row, "postal_code");
-    out->name_fi = field(t, row, "name_fi");
-    out->name_sv = field(t, row, "name_sv");
-    out->municipality = field(t, row, "municipality");
+    out->code = import_field(t, row, "postal_code");
+    out->name_fi = import_field(t, row, "name_fi");
+    out->name_sv = import_field(t, row, "name_sv");
+    out->municipality = import_field(t, row, "municipality");
     if (!postal_code_form(out->code)) {
-        report(d, DIAG_ERROR, t->path, row->line, "postal code '%.16s' is not five digits",
-               out->code);
+        import_report(d, DIAG_ERROR, t->path, row->line, "postal code '%.16s' is not five digits",
+                      out->code);
         errors++;
-    } else if ((first = keyindex_first(codes, out->code)) != i) {
-        report(d, DIAG_ERROR, t->path, row->line, "duplicate postal code %s (first on line %zu)",
-               out->code, t->rows[first].line);
+    } else if ((first = index_first(codes, out->code)) != i) {
+        import_report(d, DIAG_ERROR, t->path, row->line,
+                      "duplicate postal code %s (first on line %zu)", out->code,
+                      t->rows[first].line);
         errors++;
     }
     if (out->municipality[0] == '\0') {
-        report(d, DIAG_ERROR, t->path, row->line, "no municipality");
+        import_report(d, DIAG_ERROR, t->path, row->line, "no municipality");
         errors++;
     } else if (strlen(out->municipality) >= PLACE_CITY_LEN) {
-        report(d, DIAG_ERROR, t->path, row->line, "municipality longer than %d bytes",
-               PLACE_CITY_LEN - 1);
+        import_report(d, DIAG_ERROR, t->path, row->line, "municipality longer than %d bytes",
+                      PLACE_CITY_LEN - 1);
         errors++;
     }
-    errors += check_point(field(t, row, "lat"), field(t, row, "lon"), t->path, row->line, d,
-                          &out->lat, &out->lon, &out->has_point);
+    errors += check_point(import_field(t, row, "lat"), import_field(t, row, "lon"), t->path,
+                          row->line, d, &out->lat, &out->lon, &out->has_point);
     return errors;
 }
 
 int directory_import_postal_codes(sqlite3 *db, const char *csv_path, long long now, struct diag *d)
 {
     static const char *const required[] = {"postal_code", "name_fi", "name_sv", "municipality"};
-    struct table t;
-    struct keyindex codes = {0};
+    struct import_table t;
+    struct import_index codes = {0};
     struct pc_row *rows = NULL;
     int errors = 0, rc = DIRECTORY_IMPORT_INVALID;
 
-    if ((errors = table_read(&t, csv_path, false, d)) < 0 ||
-        table_require(&t, required, sizeof(required) / sizeof(required[0]), d) != 0)
+    if ((errors = import_table_read(&t, csv_path, false, d)) < 0 ||
+        import_table_require(&t, required, sizeof(required) / sizeof(required[0]), d) != 0)
         goto done;
-    if (keyindex_table(&codes, &t, column(&t, "postal_code")) != 0 ||
+    if (import_index_table(&codes, &t, import_table_column(&t, "postal_code")) != 0 ||
         (rows = calloc(t.n + 1, sizeof(*rows))) == NULL) {
-        report(d, DIAG_ERROR, csv_path, 0, "out of memory");
+        import_report(d, DIAG_ERROR, csv_path, 0, "out of memory");
         goto done;
     }
     for (size_t i = 0; i < t.n; i++)
         errors += postal_code_row(&t, i, &codes, &rows[i], d);
     if (errors == 0 && t.n == 0) {
-        report(d, DIAG_ERROR, csv_path, 0, "no postal codes");
+        import_report(d, DIAG_ERROR, csv_path, 0, "no postal codes");
         errors++;
     }
     if (errors == 0)
@@ -796,60 +709,19 @@ int directory_import_postal_codes(sqlite3 *db, const char *csv_path, long long n
         rc = (int)t.n;
 done:
     free(rows);
-    keyindex_release(&codes);
-    table_release(&t);
+    import_index_release(&codes);
+    import_table_release(&t);
     return rc;
 }
 
 /* ---- service rows, shared by both service formats ----------------------- */
 
-/* The columns of the services table, in the order of the INSERT. */
-enum svc_field {
-    F_ID,
-    F_NAME_FI,
-    F_NAME_SV,
-    F_NAME_EN,
-    F_ORGANIZATION,
-    F_CITY,
-    F_CATEGORY,
-    F_STREET_ADDRESS,
-    F_POSTAL_CODE,
-    F_LAT,
-    F_LON,
-    F_PHONE,
-    F_PHONE_E164,
-    F_HOURS,
-    F_HOURS_TEXT,
-    F_ADDRESS_HIDDEN,
-    F_SOURCE_URL,
-    F_CHECKED_ON,
-    F_NOTES,
-    F_COUNT
-};
-
-struct svc_row {
-    char *f[F_COUNT];         /* owned; NULL when empty */
-    const char *file;         /* borrowed: where the row came from, for messages */
-    size_t line;              /* its line there */
-    const char *checked_from; /* name of the column checked_on came from */
-    char *source_date;        /* owned: a source_date that `checked` overrides, still checked */
-    bool hidden;              /* set by check_services: address and point are dropped */
-    bool has_point;
-    double lat, lon;
-};
-
-struct svc_set {
-    struct svc_row *rows;
-    size_t n, cap;
-};
-
-static const char *fv(const struct svc_row *r, enum svc_field f)
+const char *svc_value(const struct svc_row *r, enum svc_field f)
 {
     return r->f[f] != NULL ? r->f[f] : "";
 }
 
-/* Sets field f of r to a copy of value (NULL when empty). 0, or -1 when memory runs out. */
-static int svc_set_field(struct svc_row *r, enum svc_field f, const char *value)
+int svc_row_set(struct svc_row *r, enum svc_field f, const char *value)
 {
     free(r->f[f]);
     r->f[f] = NULL;
@@ -858,16 +730,15 @@ static int svc_set_field(struct svc_row *r, enum svc_field f, const char *value)
     return (r->f[f] = strdup(value)) != NULL ? 0 : -1;
 }
 
-static void svc_row_release(struct svc_row *r)
+void svc_row_release(struct svc_row *r)
 {
-    for (int f = 0; f < F_COUNT; f++)
+    for (int f = 0; f < SVC_FIELDS; f++)
         free(r->f[f]);
     free(r->source_date);
     memset(r, 0, sizeof(*r));
 }
 
-/* Moves *r into s (r is left empty). 0, or -1 when memory runs out (r is released). */
-static int svc_set_push(struct svc_set *s, struct svc_row *r)
+int svc_set_push(struct svc_set *s, struct svc_row *r)
 {
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 64;
@@ -885,7 +756,7 @@ static int svc_set_push(struct svc_set *s, struct svc_row *r)
     return 0;
 }
 
-static void svc_set_release(struct svc_set *s)
+void svc_set_release(struct svc_set *s)
 {
     for (size_t i = 0; i < s->n; i++)
         svc_row_release(&s->rows[i]);
@@ -893,19 +764,21 @@ static void svc_set_release(struct svc_set *s)
     memset(s, 0, sizeof(*s));
 }
 
-static int check_id(const struct svc_set *s, size_t i, const struct keyindex *ids, struct diag *d)
+static int check_id(const struct svc_set *s, size_t i, const struct import_index *ids,
+                    struct diag *d)
 {
     const struct svc_row *r = &s->rows[i];
     size_t first;
 
-    if (!id_form(fv(r, F_ID))) {
-        report(d, DIAG_ERROR, r->file, r->line,
-               "id '%.70s' is not [a-z0-9][a-z0-9-]* of at most %d bytes", fv(r, F_ID), ID_MAX);
+    if (!id_form(svc_value(r, SVC_ID))) {
+        import_report(d, DIAG_ERROR, r->file, r->line,
+                      "id '%.70s' is not [a-z0-9][a-z0-9-]* of at most %d bytes",
+                      svc_value(r, SVC_ID), IMPORT_ID_MAX);
         return 1;
     }
-    if ((first = keyindex_first(ids, r->f[F_ID])) != i) {
-        report(d, DIAG_ERROR, r->file, r->line, "duplicate id %s (first on line %zu)", r->f[F_ID],
-               s->rows[first].line);
+    if ((first = index_first(ids, r->f[SVC_ID])) != i) {
+        import_report(d, DIAG_ERROR, r->file, r->line, "duplicate id %s (first on line %zu)",
+                      r->f[SVC_ID], s->rows[first].line);
         return 1;
     }
     return 0;
@@ -913,10 +786,10 @@ static int check_id(const struct svc_set *s, size_t i, const struct keyindex *id
 
 static int check_name(const struct svc_row *r, struct diag *d)
 {
-    if (r->f[F_NAME_FI] == NULL && r->f[F_NAME_SV] == NULL && r->f[F_NAME_EN] == NULL &&
-        r->f[F_ORGANIZATION] == NULL) {
-        report(d, DIAG_ERROR, r->file, r->line,
-               "no name: give name_fi, name_sv, name_en or organization");
+    if (r->f[SVC_NAME_FI] == NULL && r->f[SVC_NAME_SV] == NULL && r->f[SVC_NAME_EN] == NULL &&
+        r->f[SVC_ORGANIZATION] == NULL) {
+        import_report(d, DIAG_ERROR, r->file, r->line,
+                      "no name: give name_fi, name_sv, name_en or organization");
         return 1;
     }
     return 0;
@@ -924,61 +797,78 @@ static int check_name(const struct svc_row *r, struct diag *d)
 
 static int check_category(const struct svc_row *r, struct diag *d)
 {
-    if (r->f[F_CATEGORY] == NULL) {
-        report(d, DIAG_ERROR, r->file, r->line, "no category");
+    if (r->f[SVC_CATEGORY] == NULL) {
+        import_report(d, DIAG_ERROR, r->file, r->line, "no category");
         return 1;
     }
-    if (category_find(r->f[F_CATEGORY]) == NULL) {
-        report(d, DIAG_ERROR, r->file, r->line, "unknown category '%.40s'", r->f[F_CATEGORY]);
+    if (!directory_category_known(r->f[SVC_CATEGORY])) {
+        import_report(d, DIAG_ERROR, r->file, r->line, "unknown category '%.40s'",
+                      r->f[SVC_CATEGORY]);
         return 1;
     }
     return 0;
 }
 
-/* City, postal code and point. The postal_codes table is consulted only when it has rows. */
+/*
+ * City, postal code and point. The postal_codes table is consulted only when
+ * it has rows; then a city_folded row's city is first given the table's
+ * spelling, if it matches one ignoring case and accents.
+ */
 static int check_place(struct svc_row *r, const struct refdata *ref, struct diag *d)
 {
-    const char *city = fv(r, F_CITY), *code = fv(r, F_POSTAL_CODE);
+    const char *known = r->city_folded && ref->nmunis > 0
+                            ? ref_municipality_folded(ref, svc_value(r, SVC_CITY))
+                            : NULL;
+    const char *city, *code = svc_value(r, SVC_POSTAL_CODE);
     int errors = 0;
 
+    if (known != NULL && svc_row_set(r, SVC_CITY, known) != 0) {
+        import_report(d, DIAG_ERROR, r->file, r->line, "out of memory");
+        return 1;
+    }
+    city = svc_value(r, SVC_CITY);
     if (city[0] == '\0') {
-        report(d, DIAG_ERROR, r->file, r->line, "no city (a municipality, or \"%s\")",
-               DIRECTORY_NATIONAL);
+        import_report(d, DIAG_ERROR, r->file, r->line, "no city (a municipality, or \"%s\")",
+                      DIRECTORY_NATIONAL);
         errors++;
     } else if (strlen(city) >= PLACE_CITY_LEN) {
-        report(d, DIAG_ERROR, r->file, r->line, "city longer than %d bytes", PLACE_CITY_LEN - 1);
+        import_report(d, DIAG_ERROR, r->file, r->line, "city longer than %d bytes",
+                      PLACE_CITY_LEN - 1);
         errors++;
     } else if (ref->nmunis > 0 && strcmp(city, DIRECTORY_NATIONAL) != 0 &&
                !ref_has_municipality(ref, city)) {
-        report(d, DIAG_ERROR, r->file, r->line,
-               "city '%s' is not a municipality of the postal codes (nor \"%s\")", city,
-               DIRECTORY_NATIONAL);
+        import_report(d, DIAG_ERROR, r->file, r->line,
+                      "city '%s' is not a municipality of the postal codes (nor \"%s\")", city,
+                      DIRECTORY_NATIONAL);
         errors++;
     }
     if (code[0] != '\0' && !postal_code_form(code)) {
-        report(d, DIAG_ERROR, r->file, r->line, "postal code '%.16s' is not five digits", code);
+        import_report(d, DIAG_ERROR, r->file, r->line, "postal code '%.16s' is not five digits",
+                      code);
         errors++;
     } else if (code[0] != '\0' && ref->ncodes > 0 && !ref_has_code(ref, code)) {
-        report(d, DIAG_ERROR, r->file, r->line, "postal code %s is not in the postal codes", code);
+        import_report(d, DIAG_ERROR, r->file, r->line, "postal code %s is not in the postal codes",
+                      code);
         errors++;
     }
-    errors += check_point(fv(r, F_LAT), fv(r, F_LON), r->file, r->line, d, &r->lat, &r->lon,
-                          &r->has_point);
+    errors += check_point(svc_value(r, SVC_LAT), svc_value(r, SVC_LON), r->file, r->line, d,
+                          &r->lat, &r->lon, &r->has_point);
     return errors;
 }
 
 static int check_phone(const struct svc_row *r, struct diag *d)
 {
-    const char *e164 = fv(r, F_PHONE_E164);
+    const char *e164 = svc_value(r, SVC_PHONE_E164);
 
-    if (e164[0] != '\0' && !e164_form(e164)) {
-        report(d, DIAG_ERROR, r->file, r->line,
-               "phone_e164 '%.24s' is not + and 6-15 digits, nor a short number of 3-6 digits",
-               e164);
+    if (e164[0] != '\0' && !import_e164_form(e164)) {
+        import_report(
+            d, DIAG_ERROR, r->file, r->line,
+            "phone_e164 '%.24s' is not + and 6-15 digits, nor a short number of 3-6 digits", e164);
         return 1;
     }
-    if ((r->f[F_PHONE] == NULL) != (r->f[F_PHONE_E164] == NULL)) {
-        report(d, DIAG_ERROR, r->file, r->line, "phone and phone_e164 must be given together");
+    if ((r->f[SVC_PHONE] == NULL) != (r->f[SVC_PHONE_E164] == NULL)) {
+        import_report(d, DIAG_ERROR, r->file, r->line,
+                      "phone and phone_e164 must be given together");
         return 1;
     }
     return 0;
@@ -989,10 +879,10 @@ static int check_hours(const struct svc_row *r, struct diag *d)
     char err[ERR_LEN];
     struct hours *h;
 
-    if (r->f[F_HOURS] == NULL)
+    if (r->f[SVC_HOURS] == NULL)
         return 0;
-    if ((h = hours_parse(r->f[F_HOURS], err)) == NULL) {
-        report(d, DIAG_ERROR, r->file, r->line, "hours '%.60s': %s", r->f[F_HOURS], err);
+    if ((h = hours_parse(r->f[SVC_HOURS], err)) == NULL) {
+        import_report(d, DIAG_ERROR, r->file, r->line, "hours '%.60s': %s", r->f[SVC_HOURS], err);
         return 1;
     }
     hours_free(h);
@@ -1002,30 +892,31 @@ static int check_hours(const struct svc_row *r, struct diag *d)
 /* Source URL, checked date and address_hidden. */
 static int check_meta(const struct svc_row *r, struct diag *d)
 {
-    const char *hidden = fv(r, F_ADDRESS_HIDDEN);
+    const char *hidden = svc_value(r, SVC_ADDRESS_HIDDEN);
     int errors = 0;
 
-    if (r->f[F_SOURCE_URL] == NULL) {
-        report(d, DIAG_ERROR, r->file, r->line, "no source_url: every row needs its source");
+    if (r->f[SVC_SOURCE_URL] == NULL) {
+        import_report(d, DIAG_ERROR, r->file, r->line, "no source_url: every row needs its source");
         errors++;
-    } else if (!url_form(r->f[F_SOURCE_URL])) {
-        report(d, DIAG_ERROR, r->file, r->line, "source_url '%.60s' is not an http(s) URL",
-               r->f[F_SOURCE_URL]);
+    } else if (!url_form(r->f[SVC_SOURCE_URL])) {
+        import_report(d, DIAG_ERROR, r->file, r->line, "source_url '%.60s' is not an http(s) URL",
+                      r->f[SVC_SOURCE_URL]);
         errors++;
     }
-    if (r->f[F_CHECKED_ON] != NULL && !directory_import_date(r->f[F_CHECKED_ON], NULL)) {
-        report(d, DIAG_ERROR, r->file, r->line, "%s '%.32s' is not a date (%s)",
-               r->checked_from ? r->checked_from : "checked", r->f[F_CHECKED_ON], DATE_FORMS);
+    if (r->f[SVC_CHECKED_ON] != NULL && !directory_import_date(r->f[SVC_CHECKED_ON], NULL)) {
+        import_report(d, DIAG_ERROR, r->file, r->line, "%s '%.32s' is not a date (%s)",
+                      r->checked_from ? r->checked_from : "checked", r->f[SVC_CHECKED_ON],
+                      DATE_FORMS);
         errors++;
     }
     if (r->source_date != NULL && !directory_import_date(r->source_date, NULL)) {
-        report(d, DIAG_ERROR, r->file, r->line, "source_date '%.32s' is not a date (%s)",
-               r->source_date, DATE_FORMS);
+        import_report(d, DIAG_ERROR, r->file, r->line, "source_date '%.32s' is not a date (%s)",
+                      r->source_date, DATE_FORMS);
         errors++;
     }
     if (strcmp(hidden, "") != 0 && strcmp(hidden, "0") != 0 && strcmp(hidden, "1") != 0) {
-        report(d, DIAG_ERROR, r->file, r->line, "address_hidden '%.8s' is not empty, 0 or 1",
-               hidden);
+        import_report(d, DIAG_ERROR, r->file, r->line, "address_hidden '%.8s' is not empty, 0 or 1",
+                      hidden);
         errors++;
     }
     return errors;
@@ -1037,14 +928,14 @@ static void hide_addresses(struct svc_set *s)
     for (size_t i = 0; i < s->n; i++) {
         struct svc_row *r = &s->rows[i];
 
-        r->hidden = strcmp(fv(r, F_ADDRESS_HIDDEN), "1") == 0 ||
-                    strcmp(fv(r, F_CATEGORY), HIDDEN_CATEGORY) == 0;
+        r->hidden = strcmp(svc_value(r, SVC_ADDRESS_HIDDEN), "1") == 0 ||
+                    directory_category_hides_address(svc_value(r, SVC_CATEGORY));
         if (!r->hidden)
             continue;
-        svc_set_field(r, F_STREET_ADDRESS, NULL);
-        svc_set_field(r, F_POSTAL_CODE, NULL);
-        svc_set_field(r, F_LAT, NULL);
-        svc_set_field(r, F_LON, NULL);
+        svc_row_set(r, SVC_STREET_ADDRESS, NULL);
+        svc_row_set(r, SVC_POSTAL_CODE, NULL);
+        svc_row_set(r, SVC_LAT, NULL);
+        svc_row_set(r, SVC_LON, NULL);
         r->has_point = false;
     }
 }
@@ -1052,23 +943,23 @@ static void hide_addresses(struct svc_set *s)
 /* Validates every row of s, reporting each problem. Returns the number of errors. */
 static int check_services(struct svc_set *s, const struct refdata *ref, struct diag *d)
 {
-    struct keyindex ids;
+    struct import_index ids;
     int errors = 0;
 
-    if (keyindex_init(&ids, s->n) != 0) {
+    if (index_init(&ids, s->n) != 0) {
         diag_add(d, DIAG_ERROR, "", "", "out of memory");
         return 1;
     }
     for (size_t i = 0; i < s->n; i++)
-        keyindex_put(&ids, s->rows[i].f[F_ID], i);
-    keyindex_sort(&ids);
+        index_put(&ids, s->rows[i].f[SVC_ID], i);
+    index_sort(&ids);
     for (size_t i = 0; i < s->n; i++) {
         struct svc_row *r = &s->rows[i];
 
         errors += check_id(s, i, &ids, d) + check_name(r, d) + check_category(r, d) +
                   check_place(r, ref, d) + check_phone(r, d) + check_hours(r, d) + check_meta(r, d);
     }
-    keyindex_release(&ids);
+    import_index_release(&ids);
     hide_addresses(s);
     return errors;
 }
@@ -1090,45 +981,41 @@ static int insert_services(sqlite3 *db, const void *rows, size_t n, char *err)
         return -1;
     }
     for (size_t i = 0; i < n && rc == SQLITE_DONE; i++) {
-        for (int f = 0; f < F_COUNT; f++)
+        for (int f = 0; f < SVC_FIELDS; f++)
             bind_text_or_null(st, f + 1, r[i].f[f]);
         if (r[i].has_point) {
-            sqlite3_bind_double(st, F_LAT + 1, r[i].lat);
-            sqlite3_bind_double(st, F_LON + 1, r[i].lon);
+            sqlite3_bind_double(st, SVC_LAT + 1, r[i].lat);
+            sqlite3_bind_double(st, SVC_LON + 1, r[i].lon);
         }
-        sqlite3_bind_int(st, F_ADDRESS_HIDDEN + 1, r[i].hidden ? 1 : 0);
+        sqlite3_bind_int(st, SVC_ADDRESS_HIDDEN + 1, r[i].hidden ? 1 : 0);
         rc = sqlite3_step(st);
         sqlite3_reset(st);
         if (rc != SQLITE_DONE)
-            err_set(err, "insert service %s: %s", r[i].f[F_ID], sqlite3_errmsg(db));
+            err_set(err, "insert service %s: %s", r[i].f[SVC_ID], sqlite3_errmsg(db));
     }
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/*
- * The common end of both service imports: validates s against the postal
- * codes in db and, if all is well, replaces the services table with it.
- */
-static int import_service_set(sqlite3 *db, struct svc_set *s, const char *where, long long now,
-                              struct diag *d, int errors)
+int svc_set_import(sqlite3 *db, struct svc_set *s, const char *where, long long now, struct diag *d,
+                   int errors)
 {
     struct refdata ref;
     char err[ERR_LEN];
     int rc;
 
     if (refdata_load(db, &ref, err) != 0) {
-        report(d, DIAG_ERROR, where, 0, "database: %s", err);
+        import_report(d, DIAG_ERROR, where, 0, "database: %s", err);
         return DIRECTORY_IMPORT_FAILED;
     }
     if (ref.ncodes == 0)
-        report(d, DIAG_WARNING, where, 0,
-               "the postal_codes table is empty: cities and postal codes were not checked "
-               "(katto import postal-codes FILE)");
+        import_report(d, DIAG_WARNING, where, 0,
+                      "the postal_codes table is empty: cities and postal codes were not checked "
+                      "(katto import postal-codes FILE)");
     errors += check_services(s, &ref, d);
     refdata_release(&ref);
     if (errors == 0 && s->n == 0) {
-        report(d, DIAG_ERROR, where, 0, "no services");
+        import_report(d, DIAG_ERROR, where, 0, "no services");
         errors++;
     }
     if (errors > 0)
@@ -1143,24 +1030,24 @@ static const struct {
     const char *column;
     enum svc_field field;
 } csv_columns[] = {
-    {"id", F_ID},
-    {"name_fi", F_NAME_FI},
-    {"name_sv", F_NAME_SV},
-    {"name_en", F_NAME_EN},
-    {"organization", F_ORGANIZATION},
-    {"city", F_CITY},
-    {"category", F_CATEGORY},
-    {"street_address", F_STREET_ADDRESS},
-    {"postal_code", F_POSTAL_CODE},
-    {"lat", F_LAT},
-    {"lon", F_LON},
-    {"phone", F_PHONE},
-    {"phone_e164", F_PHONE_E164},
-    {"hours", F_HOURS},
-    {"opening_hours", F_HOURS_TEXT},
-    {"address_hidden", F_ADDRESS_HIDDEN},
-    {"source_url", F_SOURCE_URL},
-    {"notes", F_NOTES},
+    {"id", SVC_ID},
+    {"name_fi", SVC_NAME_FI},
+    {"name_sv", SVC_NAME_SV},
+    {"name_en", SVC_NAME_EN},
+    {"organization", SVC_ORGANIZATION},
+    {"city", SVC_CITY},
+    {"category", SVC_CATEGORY},
+    {"street_address", SVC_STREET_ADDRESS},
+    {"postal_code", SVC_POSTAL_CODE},
+    {"lat", SVC_LAT},
+    {"lon", SVC_LON},
+    {"phone", SVC_PHONE},
+    {"phone_e164", SVC_PHONE_E164},
+    {"hours", SVC_HOURS},
+    {"opening_hours", SVC_HOURS_TEXT},
+    {"address_hidden", SVC_ADDRESS_HIDDEN},
+    {"source_url", SVC_SOURCE_URL},
+    {"notes", SVC_NOTES},
 };
 
 /*
@@ -1169,22 +1056,24 @@ static const struct {
  * that is overridden is kept aside and still checked, so a typo there does
  * not linger. 0, or -1 when memory runs out.
  */
-static int csv_checked_on(const struct table *t, const struct csv_row *row, struct svc_row *r)
+static int csv_checked_on(const struct import_table *t, const struct csv_row *row,
+                          struct svc_row *r)
 {
-    const char *checked = field(t, row, "checked"), *source = field(t, row, "source_date");
+    const char *checked = import_field(t, row, "checked"),
+               *source = import_field(t, row, "source_date");
 
     if (checked[0] == '\0') {
         r->checked_from = "source_date";
-        return svc_set_field(r, F_CHECKED_ON, source);
+        return svc_row_set(r, SVC_CHECKED_ON, source);
     }
     r->checked_from = "checked";
     if (source[0] != '\0' && (r->source_date = strdup(source)) == NULL)
         return -1;
-    return svc_set_field(r, F_CHECKED_ON, checked);
+    return svc_row_set(r, SVC_CHECKED_ON, checked);
 }
 
 /* Turns the rows of t into s. 0, or -1 when memory runs out (reported). */
-static int services_from_csv(const struct table *t, struct svc_set *s, struct diag *d)
+static int services_from_csv(const struct import_table *t, struct svc_set *s, struct diag *d)
 {
     for (size_t i = 0; i < t->n; i++) {
         const struct csv_row *row = &t->rows[i];
@@ -1192,10 +1081,11 @@ static int services_from_csv(const struct table *t, struct svc_set *s, struct di
         int bad = csv_checked_on(t, row, &r);
 
         for (size_t c = 0; c < sizeof(csv_columns) / sizeof(csv_columns[0]); c++)
-            bad |= svc_set_field(&r, csv_columns[c].field, field(t, row, csv_columns[c].column));
+            bad |=
+                svc_row_set(&r, csv_columns[c].field, import_field(t, row, csv_columns[c].column));
         if (bad != 0 || svc_set_push(s, &r) != 0) {
             svc_row_release(&r);
-            report(d, DIAG_ERROR, t->path, row->line, "out of memory");
+            import_report(d, DIAG_ERROR, t->path, row->line, "out of memory");
             return -1;
         }
     }
@@ -1205,994 +1095,17 @@ static int services_from_csv(const struct table *t, struct svc_set *s, struct di
 int directory_import_services(sqlite3 *db, const char *csv_path, long long now, struct diag *d)
 {
     static const char *const required[] = {"id", "city", "category", "source_url"};
-    struct table t;
+    struct import_table t;
     struct svc_set s = {0};
     int rc = DIRECTORY_IMPORT_INVALID, errors;
 
-    if ((errors = table_read(&t, csv_path, false, d)) >= 0 &&
-        table_require(&t, required, sizeof(required) / sizeof(required[0]), d) == 0) {
+    if ((errors = import_table_read(&t, csv_path, false, d)) >= 0 &&
+        import_table_require(&t, required, sizeof(required) / sizeof(required[0]), d) == 0) {
         if (services_from_csv(&t, &s, d) == 0)
-            rc = import_service_set(db, &s, csv_path, now, d, errors);
+            rc = svc_set_import(db, &s, csv_path, now, d, errors);
     }
     svc_set_release(&s);
-    table_release(&t);
-    return rc;
-}
-
-/* ---- HSDS --------------------------------------------------------------- */
-
-enum hsds_file {
-    H_SERVICES,
-    H_ORGANIZATIONS,
-    H_LOCATIONS,
-    H_SAL,
-    H_ADDRESSES,
-    H_PHONES,
-    H_SCHEDULES,
-    H_TERMS,
-    H_LINKS,
-    H_COUNT
-};
-
-/* File names by version: the 3.0 name first, then older ones tried in turn. */
-static const char *const hsds_names[H_COUNT][3] = {
-    [H_SERVICES] = {"services.csv"},
-    [H_ORGANIZATIONS] = {"organizations.csv"},
-    [H_LOCATIONS] = {"locations.csv"},
-    [H_SAL] = {"service_at_locations.csv", "services_at_location.csv", "service_at_location.csv"},
-    [H_ADDRESSES] = {"addresses.csv", "physical_addresses.csv"},
-    [H_PHONES] = {"phones.csv"},
-    [H_SCHEDULES] = {"schedules.csv", "regular_schedules.csv"},
-    [H_TERMS] = {"taxonomy_terms.csv", "taxonomy.csv"},
-    [H_LINKS] = {"attributes.csv", "service_taxonomy.csv"},
-};
-
-/* Indexes: which rows of which file, by which column. */
-enum hsds_index {
-    I_ORG_ID,
-    I_LOC_ID,
-    I_SAL_SERVICE,
-    I_ADDR_LOCATION,
-    I_PHONE_SAL,
-    I_PHONE_SERVICE,
-    I_PHONE_LOCATION,
-    I_PHONE_ORG,
-    I_SCHED_SAL,
-    I_SCHED_SERVICE,
-    I_SCHED_LOCATION,
-    I_TERM_ID,
-    I_LINK_OWNER,
-    I_COUNT
-};
-
-static const struct {
-    enum hsds_file file;
-    const char *column, *alt; /* alt: the 2.0 name, or NULL */
-} hsds_indexes[I_COUNT] = {
-    [I_ORG_ID] = {H_ORGANIZATIONS, "id", NULL},
-    [I_LOC_ID] = {H_LOCATIONS, "id", NULL},
-    [I_SAL_SERVICE] = {H_SAL, "service_id", NULL},
-    [I_ADDR_LOCATION] = {H_ADDRESSES, "location_id", NULL},
-    [I_PHONE_SAL] = {H_PHONES, "service_at_location_id", NULL},
-    [I_PHONE_SERVICE] = {H_PHONES, "service_id", NULL},
-    [I_PHONE_LOCATION] = {H_PHONES, "location_id", NULL},
-    [I_PHONE_ORG] = {H_PHONES, "organization_id", NULL},
-    [I_SCHED_SAL] = {H_SCHEDULES, "service_at_location_id", NULL},
-    [I_SCHED_SERVICE] = {H_SCHEDULES, "service_id", NULL},
-    [I_SCHED_LOCATION] = {H_SCHEDULES, "location_id", NULL},
-    [I_TERM_ID] = {H_TERMS, "id", NULL},
-    [I_LINK_OWNER] = {H_LINKS, "link_id", "service_id"},
-};
-
-struct hsds {
-    struct table t[H_COUNT];
-    struct keyindex ix[I_COUNT];
-    const struct refdata *ref;
-    char today[11]; /* YYYY-MM-DD, UTC, for schedules' validity */
-};
-
-/* What a Katto row is built from: one service at one location. */
-struct hsds_site {
-    const struct csv_row *service, *org, *sal, *loc; /* org, sal and loc may be NULL */
-    const char *sid, *lid, *salid, *orgid;           /* "" when unknown */
-    const char *category;
-    bool several; /* the service has several locations */
-};
-
-/*
- * Reads the files of dir that exist. Returns the number of rows left out (see
- * table_read), or -1 if a file cannot be read; the problems are reported.
- */
-static int hsds_read(struct hsds *h, const char *dir, struct diag *d)
-{
-    char path[4096];
-    int problems = 0, fatal = 0;
-
-    for (int f = 0; f < H_COUNT; f++) {
-        for (int v = 0; v < 3 && hsds_names[f][v] != NULL && !h->t[f].present; v++) {
-            int rc;
-
-            table_release(&h->t[f]);
-            snprintf(path, sizeof(path), "%s/%s", dir, hsds_names[f][v]);
-            if ((rc = table_read(&h->t[f], path, f != H_SERVICES || v > 0, d)) < 0)
-                fatal = 1;
-            else
-                problems += rc;
-        }
-    }
-    return fatal ? -1 : problems;
-}
-
-static int hsds_index(struct hsds *h)
-{
-    for (int i = 0; i < I_COUNT; i++) {
-        const struct table *t = &h->t[hsds_indexes[i].file];
-        int col = hsds_indexes[i].alt ? column2(t, hsds_indexes[i].column, hsds_indexes[i].alt)
-                                      : column(t, hsds_indexes[i].column);
-
-        if (keyindex_table(&h->ix[i], t, col) != 0)
-            return -1;
-    }
-    return 0;
-}
-
-static void hsds_release(struct hsds *h)
-{
-    for (int i = 0; i < I_COUNT; i++)
-        keyindex_release(&h->ix[i]);
-    for (int f = 0; f < H_COUNT; f++)
-        table_release(&h->t[f]);
-}
-
-/* The first row of file f indexed under key in index i, or NULL. */
-static const struct csv_row *hsds_lookup(const struct hsds *h, enum hsds_index i, const char *key)
-{
-    size_t row = key[0] != '\0' ? keyindex_first(&h->ix[i], key) : SIZE_MAX;
-
-    return row != SIZE_MAX ? &h->t[hsds_indexes[i].file].rows[row] : NULL;
-}
-
-static const char *hfield(const struct hsds *h, enum hsds_file f, const struct csv_row *row,
-                          const char *name)
-{
-    return row != NULL ? field(&h->t[f], row, name) : "";
-}
-
-/* One of Katto's categories matching a taxonomy term (case, spaces and hyphens ignored), or NULL.
- */
-static const char *category_match(const char *term)
-{
-    char norm[64];
-    size_t n = strlen(term);
-
-    if (n == 0 || n >= sizeof(norm))
-        return NULL;
-    for (size_t i = 0; i <= n; i++) {
-        char c = term[i];
-
-        norm[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : (c == ' ' || c == '-') ? '_' : c;
-    }
-    return category_find(norm);
-}
-
-/* The category a taxonomy link points to: the term's code or name, or the 2.0 id/detail itself. */
-static const char *link_category(const struct hsds *h, const struct csv_row *link)
-{
-    const struct table *links = &h->t[H_LINKS];
-    const char *term_id = cell(link, column2(links, "taxonomy_term_id", "taxonomy_id"));
-    const struct csv_row *term = hsds_lookup(h, I_TERM_ID, term_id);
-    const char *c = NULL;
-
-    if (term != NULL)
-        c = category_match(hfield(h, H_TERMS, term, "code"));
-    if (c == NULL && term != NULL)
-        c = category_match(hfield(h, H_TERMS, term, "name"));
-    if (c == NULL)
-        c = category_match(term_id);
-    if (c == NULL)
-        c = category_match(field(links, link, "taxonomy_detail"));
-    return c;
-}
-
-/* The Katto category of service sid, or NULL; a second, different one is a warning. */
-static const char *hsds_category(const struct hsds *h, const struct csv_row *srow, const char *sid,
-                                 struct diag *d)
-{
-    const struct keyindex *ix = &h->ix[I_LINK_OWNER];
-    const struct table *links = &h->t[H_LINKS];
-    const char *found = NULL;
-
-    for (size_t p = keyindex_find(ix, sid); keyindex_at(ix, p, sid); p++) {
-        const struct csv_row *link = &links->rows[ix->refs[p].i];
-        const char *entity = field(links, link, "link_entity"), *c;
-
-        if (entity[0] != '\0' && strcmp(entity, "service") != 0)
-            continue;
-        if ((c = link_category(h, link)) == NULL)
-            continue;
-        if (found == NULL)
-            found = c;
-        else if (c != found)
-            report(d, DIAG_WARNING, h->t[H_SERVICES].path, srow->line,
-                   "service '%.40s' has several Katto categories: %s is used, not %s", sid, found,
-                   c);
-    }
-    return found;
-}
-
-/* "hsds-" + slug of s into out: folded to ASCII, runs of anything else become one '-'. */
-static void slug_append(char *out, size_t size, const char *s)
-{
-    char *folded = utf8_fold(s);
-    size_t n = strlen(out);
-    bool dash = n > 0 && out[n - 1] == '-';
-
-    for (const char *p = folded ? folded : ""; *p && n + 1 < size; p++) {
-        char c = *p;
-
-        if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
-            out[n++] = c;
-            dash = false;
-        } else if (!dash) {
-            out[n++] = '-';
-            dash = true;
-        }
-    }
-    while (n > 0 && out[n - 1] == '-')
-        n--;
-    out[n] = '\0';
-    free(folded);
-}
-
-static uint32_t fnv1a(const char *s, uint32_t h)
-{
-    for (; *s; s++)
-        h = (h ^ (uint8_t)*s) * 16777619u;
-    return h;
-}
-
-static bool id_taken(const struct svc_set *s, const char *id)
-{
-    for (size_t i = 0; i < s->n; i++) {
-        if (s->rows[i].f[F_ID] != NULL && strcmp(s->rows[i].f[F_ID], id) == 0)
-            return true;
-    }
-    return false;
-}
-
-/*
- * A stable Katto id for a service (and location): the contact log refers to
- * it, so it is derived from the HSDS ids, not from the order of rows.
- */
-static void hsds_id(const struct svc_set *s, const char *sid, const char *lid, char out[ID_MAX + 1])
-{
-    char buf[512] = "hsds-";
-    uint32_t hash = fnv1a(lid ? lid : "", fnv1a(sid, 2166136261u));
-    size_t n;
-
-    slug_append(buf, sizeof(buf), sid);
-    if (lid != NULL) {
-        strcat(buf, "-");
-        slug_append(buf, sizeof(buf), lid);
-    }
-    n = strlen(buf);
-    if (n > ID_MAX || strcmp(buf, "hsds") == 0) {
-        n = n > ID_MAX - 9 ? ID_MAX - 9 : n;
-        while (n > 0 && buf[n - 1] == '-')
-            n--;
-        snprintf(buf + n, sizeof(buf) - n, "-%08x", hash);
-    }
-    snprintf(out, ID_MAX + 1, "%.*s", ID_MAX, buf);
-    for (int k = 2; id_taken(s, out) && k < 1000; k++) {
-        char suffix[8];
-        int len = snprintf(suffix, sizeof(suffix), "-%d", k);
-
-        n = strlen(buf) > (size_t)(ID_MAX - len) ? (size_t)(ID_MAX - len) : strlen(buf);
-        snprintf(out, ID_MAX + 1, "%.*s%s", (int)n, buf, suffix);
-    }
-}
-
-/*
- * Derives an E.164 number from a number as printed, the way the shipped data
- * was made: "(0)" and separators dropped, 00 -> +, a leading 0 -> +358.
- * Short numbers (112, 116 117) stay as they are. 0, or -1 if it is not a number.
- */
-static int e164_from(const char *printed, char out[24])
-{
-    char digits[17]; /* E.164 has at most 15 */
-    size_t n = 0;
-    const char *p = printed;
-    bool plus = false;
-
-    while (*p == ' ')
-        p++;
-    if (*p == '+') {
-        plus = true;
-        p++;
-    }
-    for (; *p; p++) {
-        if (strncmp(p, "(0)", 3) == 0) {
-            p += 2;
-        } else if (*p >= '0' && *p <= '9') {
-            if (n + 1 >= sizeof(digits))
-                return -1;
-            digits[n++] = *p;
-        } else if (strchr(" -./()", *p) == NULL) {
-            return -1;
-        }
-    }
-    digits[n] = '\0';
-    if (plus)
-        snprintf(out, 24, "+%s", digits);
-    else if (strncmp(digits, "00", 2) == 0)
-        snprintf(out, 24, "+%s", digits + 2);
-    else if (digits[0] == '0')
-        snprintf(out, 24, "+358%s", digits + 1);
-    else
-        snprintf(out, 24, "%s", digits);
-    return e164_form(out) ? 0 : -1;
-}
-
-/* Is phone row p usable here: not a fax, and not tied to another service or location? */
-static bool phone_fits(const struct hsds *h, const struct csv_row *p, const struct hsds_site *s,
-                       int level)
-{
-    const char *type = hfield(h, H_PHONES, p, "type");
-    const char *psid = hfield(h, H_PHONES, p, "service_id");
-    const char *plid = hfield(h, H_PHONES, p, "location_id");
-
-    if (strcmp(type, "fax") == 0 || hfield(h, H_PHONES, p, "number")[0] == '\0')
-        return false;
-    switch (level) {
-    case I_PHONE_SERVICE: return plid[0] == '\0' || strcmp(plid, s->lid) == 0;
-    case I_PHONE_LOCATION: return psid[0] == '\0';
-    case I_PHONE_ORG: return psid[0] == '\0' && plid[0] == '\0';
-    default: return true;
-    }
-}
-
-/* The phone of the service at the location, else of the service, location, organization. */
-static const struct csv_row *hsds_phone_row(const struct hsds *h, const struct hsds_site *s)
-{
-    static const enum hsds_index levels[] = {I_PHONE_SAL, I_PHONE_SERVICE, I_PHONE_LOCATION,
-                                             I_PHONE_ORG};
-    const char *keys[] = {s->salid, s->sid, s->lid, s->orgid};
-
-    for (size_t l = 0; l < sizeof(levels) / sizeof(levels[0]); l++) {
-        const struct keyindex *ix = &h->ix[levels[l]];
-
-        if (keys[l][0] == '\0')
-            continue;
-        for (size_t p = keyindex_find(ix, keys[l]); keyindex_at(ix, p, keys[l]); p++) {
-            const struct csv_row *row = &h->t[H_PHONES].rows[ix->refs[p].i];
-
-            if (phone_fits(h, row, s, (int)levels[l]))
-                return row;
-        }
-    }
-    return NULL;
-}
-
-static int hsds_phone(const struct hsds *h, const struct hsds_site *s, struct svc_row *r,
-                      struct diag *d)
-{
-    const struct csv_row *p = hsds_phone_row(h, s);
-    const char *number, *ext;
-    char e164[24], printed[160];
-
-    if (p == NULL)
-        return 0;
-    number = hfield(h, H_PHONES, p, "number");
-    ext = hfield(h, H_PHONES, p, "extension");
-    if (e164_from(number, e164) != 0) {
-        report(d, DIAG_ERROR, h->t[H_PHONES].path, p->line,
-               "number '%.32s' cannot be read as a Finnish or international phone number", number);
-        return 1;
-    }
-    snprintf(printed, sizeof(printed), "%s%s%s", number, ext[0] ? " ext. " : "", ext);
-    if (svc_set_field(r, F_PHONE, printed) != 0 || svc_set_field(r, F_PHONE_E164, e164) != 0)
-        return -1;
-    return 0;
-}
-
-/* ---- HSDS schedules -> hours.h's format ---------------------------------- */
-
-struct week {
-    int n[7];                      /* ranges on each day, Monday first */
-    int open[7][HOURS_MAX_RANGES]; /* minutes from midnight */
-    int close[7][HOURS_MAX_RANGES];
-};
-
-static const char *const day_names[7] = {"Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"};
-
-/*
- * Parses an HSDS time: HH:MM, optionally :SS, optionally a UTC offset. Katto's
- * hours are Helsinki wall-clock times, so only no offset or a Finnish one
- * (+02:00 / +03:00, which publishers use for local time) can be kept; "Z" and
- * other offsets cannot. Returns minutes, or -1 with why set.
- */
-static int hsds_time(const char *s, const char **why)
-{
-    size_t n = strlen(s);
-    int hh, mm;
-
-    if (n < 5 || strspn(s, "0123456789") != 2 || s[2] != ':' || strspn(s + 3, "0123456789") != 2) {
-        *why = "a time is not HH:MM";
-        return -1;
-    }
-    hh = number(s, 2);
-    mm = number(s + 3, 2);
-    s += 5;
-    if (s[0] == ':' && strspn(s + 1, "0123456789") == 2)
-        s += 3;
-    if (s[0] != '\0' && strcmp(s, "+02:00") != 0 && strcmp(s, "+03:00") != 0 &&
-        strcmp(s, "+0200") != 0 && strcmp(s, "+0300") != 0) {
-        *why = "a time has a UTC offset other than Finland's";
-        return -1;
-    }
-    if (hh > 24 || mm > 59 || (hh == 24 && mm != 0)) {
-        *why = "a time is out of range";
-        return -1;
-    }
-    return hh * 60 + mm;
-}
-
-/* Day index (Monday 0) of an RRULE day code, a 2.0 weekday number (1 = Monday) or name. */
-static int hsds_day(const char *s)
-{
-    static const char *const names[7] = {"monday", "tuesday",  "wednesday", "thursday",
-                                         "friday", "saturday", "sunday"};
-    char low[16];
-    size_t n = strlen(s);
-
-    if (n == 1 && s[0] >= '1' && s[0] <= '7')
-        return s[0] - '1';
-    if (n < 2 || n >= sizeof(low))
-        return -1;
-    for (size_t i = 0; i <= n; i++)
-        low[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] - 'A' + 'a') : s[i];
-    for (int d = 0; d < 7; d++) {
-        if ((n == 2 && strncmp(low, names[d], 2) == 0) ||
-            (n == 3 && strncmp(low, names[d], 3) == 0) || strcmp(low, names[d]) == 0)
-            return d;
-    }
-    return -1;
-}
-
-/* Sets bit d of *days for each day in byday ("MO,TU,WE"). 0, or -1 with why. */
-static int hsds_days(const char *byday, unsigned *days, const char **why)
-{
-    char buf[128], *save = NULL;
-
-    if (strlen(byday) >= sizeof(buf)) {
-        *why = "byday is too long";
-        return -1;
-    }
-    snprintf(buf, sizeof(buf), "%s", byday);
-    for (char *tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
-        int day = hsds_day(tok);
-
-        if (day < 0) {
-            *why = "byday names a day of the month (such as 2MO) or an unknown day";
-            return -1;
-        }
-        *days |= 1u << day;
-    }
-    return 0;
-}
-
-/* Is schedule row s in force today (valid_from <= today <= valid_to, ISO dates compared as text)?
- */
-static bool hsds_schedule_current(const struct hsds *h, const struct csv_row *s)
-{
-    const char *from = hfield(h, H_SCHEDULES, s, "valid_from");
-    const char *to = hfield(h, H_SCHEDULES, s, "valid_to");
-
-    return (from[0] == '\0' || strncmp(from, h->today, 10) <= 0) &&
-           (to[0] == '\0' || strncmp(to, h->today, 10) >= 0);
-}
-
-/* The days a schedule row covers: byday (3.0), else weekday (2.0). 0, or -1 with why. */
-static int hsds_schedule_days(const struct hsds *h, const struct csv_row *s, unsigned *days,
-                              const char **why)
-{
-    const char *freq = hfield(h, H_SCHEDULES, s, "freq");
-    const char *interval = hfield(h, H_SCHEDULES, s, "interval");
-    const char *byday = hfield(h, H_SCHEDULES, s, "byday");
-    const char *weekday = hfield(h, H_SCHEDULES, s, "weekday");
-
-    *days = 0;
-    if (freq[0] != '\0' && strcmp(freq, "WEEKLY") != 0 && strcmp(freq, "weekly") != 0) {
-        *why = "freq is not WEEKLY";
-        return -1;
-    }
-    if (interval[0] != '\0' && strcmp(interval, "1") != 0) {
-        *why = "interval is not 1 (every week)";
-        return -1;
-    }
-    if (hfield(h, H_SCHEDULES, s, "bymonthday")[0] || hfield(h, H_SCHEDULES, s, "byweekno")[0] ||
-        hfield(h, H_SCHEDULES, s, "byyearday")[0]) {
-        *why = "it repeats on days of the month or year";
-        return -1;
-    }
-    if (byday[0] != '\0')
-        return hsds_days(byday, days, why);
-    if (weekday[0] != '\0' && hsds_day(weekday) >= 0) {
-        *days = 1u << hsds_day(weekday);
-        return 0;
-    }
-    *why = "it names no days (byday or weekday)";
-    return -1;
-}
-
-/*
- * Adds schedule row s to w. Returns 1 if added, 0 if it has no times (only a
- * description) or is not in force, -1 with why if it cannot be expressed.
- */
-static int hsds_schedule_add(const struct hsds *h, const struct csv_row *s, struct week *w,
-                             const char **why)
-{
-    const char *opens = hfield(h, H_SCHEDULES, s, "opens_at");
-    const char *closes = hfield(h, H_SCHEDULES, s, "closes_at");
-    unsigned days;
-    int open, close;
-
-    if (!hsds_schedule_current(h, s) || (opens[0] == '\0' && closes[0] == '\0'))
-        return 0;
-    if (opens[0] == '\0' || closes[0] == '\0') {
-        *why = "opens_at or closes_at is missing";
-        return -1;
-    }
-    if (hsds_schedule_days(h, s, &days, why) != 0 || (open = hsds_time(opens, why)) < 0 ||
-        (close = hsds_time(closes, why)) < 0)
-        return -1;
-    if (open == 24 * 60) {
-        *why = "opens_at is 24:00";
-        return -1;
-    }
-    if (close == 23 * 60 + 59)
-        close = 24 * 60; /* HSDS's advice for "open all day" is 00:00-23:59 */
-    for (int d = 0; d < 7; d++) {
-        if (!(days & (1u << d)))
-            continue;
-        if (w->n[d] == HOURS_MAX_RANGES) {
-            *why = "more time ranges on one day than Katto keeps";
-            return -1;
-        }
-        w->open[d][w->n[d]] = open;
-        w->close[d][w->n[d]] = close;
-        w->n[d]++;
-    }
-    return 1;
-}
-
-/* Sorts each day's ranges by opening time (insertion sort: at most 8) and drops repeats. */
-static void week_sort(struct week *w)
-{
-    for (int d = 0; d < 7; d++) {
-        int kept = 0;
-
-        for (int i = 1; i < w->n[d]; i++) {
-            for (int j = i; j > 0 && w->open[d][j - 1] > w->open[d][j]; j--) {
-                int o = w->open[d][j], c = w->close[d][j];
-
-                w->open[d][j] = w->open[d][j - 1];
-                w->close[d][j] = w->close[d][j - 1];
-                w->open[d][j - 1] = o;
-                w->close[d][j - 1] = c;
-            }
-        }
-        for (int i = 0; i < w->n[d]; i++) {
-            if (kept > 0 && w->open[d][kept - 1] == w->open[d][i] &&
-                w->close[d][kept - 1] == w->close[d][i])
-                continue;
-            w->open[d][kept] = w->open[d][i];
-            w->close[d][kept] = w->close[d][i];
-            kept++;
-        }
-        w->n[d] = kept;
-    }
-}
-
-static bool same_day(const struct week *w, int a, int b)
-{
-    if (w->n[a] != w->n[b])
-        return false;
-    for (int i = 0; i < w->n[a]; i++) {
-        if (w->open[a][i] != w->open[b][i] || w->close[a][i] != w->close[b][i])
-            return false;
-    }
-    return true;
-}
-
-static void append(char *out, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void append(char *out, size_t size, const char *fmt, ...)
-{
-    size_t n = strlen(out);
-    va_list ap;
-
-    if (n + 1 >= size)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(out + n, size - n, fmt, ap);
-    va_end(ap);
-}
-
-/* Appends the days of mask, runs of three or more as "Mo-We". */
-static void format_days(unsigned mask, char *out, size_t size)
-{
-    bool first = true;
-
-    for (int d = 0; d < 7; d++) {
-        int e = d;
-
-        if (!(mask & (1u << d)))
-            continue;
-        while (e + 1 < 7 && (mask & (1u << (e + 1))))
-            e++;
-        if (e - d >= 2) {
-            append(out, size, "%s%s-%s", first ? "" : ",", day_names[d], day_names[e]);
-        } else {
-            for (int k = d; k <= e; k++)
-                append(out, size, "%s%s", first && k == d ? "" : ",", day_names[k]);
-        }
-        first = false;
-        d = e;
-    }
-}
-
-/* Writes w in hours.h's format: "24/7", or days with the same times grouped into one rule. */
-static void week_format(struct week *w, char *out, size_t size)
-{
-    unsigned done = 0;
-    bool always = true;
-
-    out[0] = '\0';
-    week_sort(w);
-    for (int d = 0; d < 7; d++)
-        always = always && w->n[d] == 1 && w->open[d][0] == 0 && w->close[d][0] == 24 * 60;
-    if (always) {
-        snprintf(out, size, "24/7");
-        return;
-    }
-    for (int d = 0; d < 7; d++) {
-        unsigned mask = 0;
-
-        if (w->n[d] == 0 || (done & (1u << d)))
-            continue;
-        for (int e = d; e < 7; e++) {
-            if (same_day(w, d, e))
-                mask |= 1u << e;
-        }
-        done |= mask;
-        append(out, size, "%s", out[0] ? "; " : "");
-        format_days(mask, out, size);
-        for (int i = 0; i < w->n[d]; i++)
-            append(out, size, "%s%02d:%02d-%02d:%02d", i ? "," : " ", w->open[d][i] / 60,
-                   w->open[d][i] % 60, w->close[d][i] / 60, w->close[d][i] % 60);
-    }
-}
-
-/*
- * Does schedule row belong here at this level? A service's schedule must not
- * name another location, and a location's schedule must belong to no service.
- */
-static bool schedule_fits(const struct hsds *h, const struct csv_row *row, enum hsds_index level,
-                          const struct hsds_site *s)
-{
-    const char *lid = hfield(h, H_SCHEDULES, row, "location_id");
-    const char *sid = hfield(h, H_SCHEDULES, row, "service_id");
-
-    if (level == I_SCHED_SERVICE)
-        return lid[0] == '\0' || strcmp(lid, s->lid) == 0;
-    if (level == I_SCHED_LOCATION)
-        return sid[0] == '\0';
-    return true;
-}
-
-/* The schedules of the service at the location, else of the service, else of the location. */
-static enum hsds_index hsds_schedule_level(const struct hsds *h, const struct hsds_site *s,
-                                           const char **key)
-{
-    static const enum hsds_index levels[] = {I_SCHED_SAL, I_SCHED_SERVICE, I_SCHED_LOCATION};
-    const char *keys[] = {s->salid, s->sid, s->lid};
-
-    for (size_t l = 0; l < sizeof(levels) / sizeof(levels[0]); l++) {
-        const struct keyindex *ix = &h->ix[levels[l]];
-
-        for (size_t p = keyindex_find(ix, keys[l]); keys[l][0] && keyindex_at(ix, p, keys[l]);
-             p++) {
-            if (schedule_fits(h, &h->t[H_SCHEDULES].rows[ix->refs[p].i], levels[l], s)) {
-                *key = keys[l];
-                return levels[l];
-            }
-        }
-    }
-    return I_COUNT;
-}
-
-/* Fills hours and hours_text from the schedules. Returns -1 only when memory runs out. */
-static int hsds_hours(const struct hsds *h, const struct hsds_site *s, struct svc_row *r,
-                      struct diag *d)
-{
-    const char *key = "", *why = NULL;
-    enum hsds_index level = hsds_schedule_level(h, s, &key);
-    struct week w;
-    char hours[512] = "", text[1024] = "";
-    bool ok = true;
-
-    if (level == I_COUNT)
-        return 0;
-    memset(&w, 0, sizeof(w));
-    for (size_t p = keyindex_find(&h->ix[level], key); keyindex_at(&h->ix[level], p, key); p++) {
-        const struct csv_row *row = &h->t[H_SCHEDULES].rows[h->ix[level].refs[p].i];
-        const char *desc = hfield(h, H_SCHEDULES, row, "description");
-
-        if (!schedule_fits(h, row, level, s))
-            continue;
-        if (desc[0] != '\0')
-            append(text, sizeof(text), "%s%s", text[0] ? "; " : "", desc);
-        if (ok && hsds_schedule_add(h, row, &w, &why) < 0) {
-            report(d, DIAG_WARNING, h->t[H_SCHEDULES].path, row->line,
-                   "cannot be expressed in Katto's hours (%s): hours of '%s' left empty", why,
-                   fv(r, F_ID));
-            ok = false;
-        }
-    }
-    if (ok)
-        week_format(&w, hours, sizeof(hours));
-    if (svc_set_field(r, F_HOURS, ok ? hours : NULL) != 0 ||
-        svc_set_field(r, F_HOURS_TEXT, text) != 0)
-        return -1;
-    return 0;
-}
-
-/* ---- HSDS addresses ------------------------------------------------------ */
-
-/* The location's physical address (type physical or none given), else a postal one, or NULL. */
-static const struct csv_row *hsds_address_row(const struct hsds *h, const char *lid, bool *physical)
-{
-    const struct keyindex *ix = &h->ix[I_ADDR_LOCATION];
-    const struct csv_row *postal = NULL;
-
-    for (size_t p = keyindex_find(ix, lid); lid[0] && keyindex_at(ix, p, lid); p++) {
-        const struct csv_row *row = &h->t[H_ADDRESSES].rows[ix->refs[p].i];
-        const char *type = hfield(h, H_ADDRESSES, row, "address_type");
-
-        if (type[0] == '\0' || strcmp(type, "physical") == 0) {
-            *physical = true;
-            return row;
-        }
-        if (strcmp(type, "postal") == 0 && postal == NULL)
-            postal = row;
-    }
-    *physical = false;
-    return postal;
-}
-
-/*
- * City, street address and postal code from the location's address; the city
- * is given the postal code table's spelling. Returns the number of errors, or
- * -1 when memory runs out.
- */
-static int hsds_address(const struct hsds *h, const struct hsds_site *s, struct svc_row *r,
-                        struct diag *d)
-{
-    bool physical;
-    const struct csv_row *a = hsds_address_row(h, s->lid, &physical);
-    const struct table *t = &h->t[H_ADDRESSES];
-    const char *city, *known, *a1, *a2;
-    char street[512];
-
-    if (a == NULL) {
-        report(d, DIAG_ERROR, h->t[H_SERVICES].path, s->service->line,
-               "service '%.40s' at location '%.40s': no address, so its city is unknown", s->sid,
-               s->lid);
-        return 1;
-    }
-    city = cell(a, column2(t, "city", "locality"));
-    known = h->ref->nmunis > 0 ? ref_municipality_folded(h->ref, city) : NULL;
-    if (svc_set_field(r, F_CITY, known ? known : city) != 0)
-        return -1;
-    if (!physical)
-        return 0;
-    a1 = field(t, a, "address_1");
-    a2 = field(t, a, "address_2");
-    snprintf(street, sizeof(street), "%s%s%s", a1, a1[0] && a2[0] ? ", " : "", a2);
-    if (svc_set_field(r, F_STREET_ADDRESS, street) != 0 ||
-        svc_set_field(r, F_POSTAL_CODE, field(t, a, "postal_code")) != 0)
-        return -1;
-    return 0;
-}
-
-/* ---- HSDS services -> rows ------------------------------------------------ */
-
-/* Name (by the optional language hint), organization, source URL, checked date and notes. */
-static int hsds_texts(const struct hsds *h, const struct hsds_site *s, struct svc_row *r)
-{
-    const struct table *svc = &h->t[H_SERVICES];
-    const char *lang = field(svc, s->service, "language");
-    enum svc_field name_field = strcmp(lang, "sv") == 0   ? F_NAME_SV
-                                : strcmp(lang, "en") == 0 ? F_NAME_EN
-                                                          : F_NAME_FI;
-    const char *url = field(svc, s->service, "url");
-    const char *assured = field(svc, s->service, "assured_date");
-    const char *checked = assured[0] ? assured : field(svc, s->service, "last_modified");
-    char date[32], notes[256];
-
-    if (url[0] == '\0')
-        url = hfield(h, H_ORGANIZATIONS, s->org, "website");
-    if (url[0] == '\0')
-        url = hfield(h, H_ORGANIZATIONS, s->org, "url");
-    /* last_modified is a date-time: keep its date. */
-    snprintf(date, sizeof(date), "%.*s",
-             strlen(checked) > 10 && (checked[10] == 'T' || checked[10] == ' ') ? 10 : 31, checked);
-    r->checked_from = assured[0] ? "assured_date" : "last_modified";
-    snprintf(notes, sizeof(notes), "HSDS service %.100s%s%.100s", s->sid,
-             s->several ? " at location " : "", s->several ? s->lid : "");
-    int bad = svc_set_field(r, name_field, field(svc, s->service, "name"));
-
-    bad |= svc_set_field(r, F_ORGANIZATION, hfield(h, H_ORGANIZATIONS, s->org, "name"));
-    bad |= svc_set_field(r, F_CATEGORY, s->category);
-    bad |= svc_set_field(r, F_SOURCE_URL, url);
-    bad |= svc_set_field(r, F_CHECKED_ON, date);
-    bad |= svc_set_field(r, F_NOTES, notes);
-    return bad != 0 ? -1 : 0;
-}
-
-/* Builds the row for one service at one location into out. Returns errors, or -1 for memory. */
-static int hsds_row(const struct hsds *h, const struct hsds_site *s, struct svc_set *out,
-                    struct diag *d)
-{
-    struct svc_row r = {.file = h->t[H_SERVICES].path, .line = s->service->line};
-    char id[ID_MAX + 1];
-    int errors = 0, rc;
-
-    hsds_id(out, s->sid, s->several ? s->lid : NULL, id);
-    if (svc_set_field(&r, F_ID, id) != 0 || hsds_texts(h, s, &r) != 0 ||
-        svc_set_field(&r, F_LAT, hfield(h, H_LOCATIONS, s->loc, "latitude")) != 0 ||
-        svc_set_field(&r, F_LON, hfield(h, H_LOCATIONS, s->loc, "longitude")) != 0)
-        goto oom;
-    if ((rc = hsds_address(h, s, &r, d)) < 0)
-        goto oom;
-    errors += rc;
-    if ((rc = hsds_phone(h, s, &r, d)) < 0)
-        goto oom;
-    errors += rc;
-    if (hsds_hours(h, s, &r, d) != 0)
-        goto oom;
-    /* Rows with problems are not kept: validation would only repeat them. */
-    if (errors > 0 || s->category == NULL) {
-        svc_row_release(&r);
-        return errors;
-    }
-    return svc_set_push(out, &r) == 0 ? 0 : -1;
-oom:
-    svc_row_release(&r);
-    return -1;
-}
-
-/* Is the service in operation? Others are skipped (with a warning), not refused. */
-static bool hsds_active(const struct hsds *h, const struct csv_row *srow, const char *sid,
-                        struct diag *d)
-{
-    const char *status = field(&h->t[H_SERVICES], srow, "status");
-
-    if (status[0] == '\0' || strcmp(status, "active") == 0)
-        return true;
-    report(d, DIAG_WARNING, h->t[H_SERVICES].path, srow->line,
-           "service '%.40s' skipped: status is %.24s", sid, status);
-    return false;
-}
-
-/* Adds the rows of one service, one per location. Returns errors, or -1 for memory. */
-static int hsds_service(const struct hsds *h, const struct csv_row *srow, struct svc_set *out,
-                        struct diag *d)
-{
-    const struct table *svc = &h->t[H_SERVICES], *sal = &h->t[H_SAL];
-    const struct keyindex *ix = &h->ix[I_SAL_SERVICE];
-    struct hsds_site s = {.service = srow, .sid = field(svc, srow, "id")};
-    size_t first = keyindex_find(ix, s.sid), nloc = 0;
-    int errors = 0;
-
-    if (!hsds_active(h, srow, s.sid, d))
-        return 0;
-    s.orgid = field(svc, srow, "organization_id");
-    s.org = hsds_lookup(h, I_ORG_ID, s.orgid);
-    if ((s.category = hsds_category(h, srow, s.sid, d)) == NULL) {
-        report(d, DIAG_ERROR, svc->path, srow->line,
-               "service '%.40s' has no Katto category (a taxonomy term whose code or name is "
-               "one, such as night_shelter)",
-               s.sid);
-        errors++;
-    }
-    while (keyindex_at(ix, first + nloc, s.sid))
-        nloc++;
-    if (nloc == 0) {
-        report(d, DIAG_ERROR, svc->path, srow->line,
-               "service '%.40s' has no location in service_at_locations.csv, so its city is "
-               "unknown",
-               s.sid);
-        return errors + 1;
-    }
-    s.several = nloc > 1;
-    for (size_t p = first; p < first + nloc; p++) {
-        int rc;
-
-        s.sal = &sal->rows[ix->refs[p].i];
-        s.salid = field(sal, s.sal, "id");
-        s.lid = field(sal, s.sal, "location_id");
-        if ((s.loc = hsds_lookup(h, I_LOC_ID, s.lid)) == NULL) {
-            report(d, DIAG_ERROR, sal->path, s.sal->line, "location '%.40s' is not in %s", s.lid,
-                   hsds_names[H_LOCATIONS][0]);
-            errors++;
-            continue;
-        }
-        if ((rc = hsds_row(h, &s, out, d)) < 0)
-            return -1;
-        errors += rc;
-    }
-    return errors;
-}
-
-/* Turns the HSDS tables into service rows. Returns the number of errors. */
-static int services_from_hsds(struct hsds *h, struct svc_set *out, struct diag *d)
-{
-    const struct table *svc = &h->t[H_SERVICES];
-    static const char *const required[] = {"id", "name"};
-    int errors = 0;
-
-    if (table_require(svc, required, sizeof(required) / sizeof(required[0]), d) != 0)
-        return 1;
-    for (size_t i = 0; i < svc->n; i++) {
-        int rc = hsds_service(h, &svc->rows[i], out, d);
-
-        if (rc < 0) {
-            report(d, DIAG_ERROR, svc->path, svc->rows[i].line, "out of memory");
-            return errors + 1;
-        }
-        errors += rc;
-    }
-    return errors;
-}
-
-static void utc_date(long long now, char out[11])
-{
-    time_t t = (time_t)now;
-    struct tm tm;
-
-    if (gmtime_r(&t, &tm) == NULL || strftime(out, 11, "%Y-%m-%d", &tm) == 0)
-        snprintf(out, 11, "1970-01-01");
-}
-
-int directory_import_hsds(sqlite3 *db, const char *dir, long long now, struct diag *d)
-{
-    struct hsds h;
-    struct svc_set s = {0};
-    struct refdata ref;
-    char err[ERR_LEN];
-    int rc = DIRECTORY_IMPORT_INVALID, errors;
-
-    memset(&h, 0, sizeof(h));
-    utc_date(now, h.today);
-    h.ref = &ref;
-    if (refdata_load(db, &ref, err) != 0) {
-        report(d, DIAG_ERROR, dir, 0, "database: %s", err);
-        return DIRECTORY_IMPORT_FAILED;
-    }
-    if ((errors = hsds_read(&h, dir, d)) >= 0) {
-        if (hsds_index(&h) != 0) {
-            report(d, DIAG_ERROR, dir, 0, "out of memory");
-        } else {
-            errors += services_from_hsds(&h, &s, d);
-            rc = import_service_set(db, &s, dir, now, d, errors);
-        }
-    }
-    refdata_release(&ref);
-    svc_set_release(&s);
-    hsds_release(&h);
+    import_table_release(&t);
     return rc;
 }
 

@@ -62,7 +62,7 @@ int directory_import_services(sqlite3 *db, const char *csv_path, long long now, 
  * 3.0 names (services, organizations, locations, service_at_locations,
  * addresses, phones, schedules, taxonomy_terms, attributes) and the 2.0 ones
  * (physical_addresses, regular_schedules, service_taxonomy, taxonomy). One
- * Katto row per service and location; see directory_import.c for the
+ * Katto row per service and location; see directory_hsds.c for the
  * mapping. Problems are reported against the HSDS file and line. Returns the
  * number of rows imported, or an error code as above.
  */

@@ -38,6 +38,14 @@ const char *const flow_global_text_names[FLOW_TEXT_COUNT] = {
     [FLOW_TEXT_NEAREST_NONE_OPEN] = "nearest_none_open",
     [FLOW_TEXT_NEAREST_SOCIAL] = "nearest_social",
     [FLOW_TEXT_NEAREST_CALL_112] = "nearest_call_112",
+    [FLOW_TEXT_CALLBACK_WINDOW] = "callback_window",
+    [FLOW_TEXT_CALLBACK_OTHER] = "callback_other",
+    [FLOW_TEXT_CALLBACK_DONE] = "callback_done",
+    [FLOW_TEXT_CALLBACK_DONE_MEET] = "callback_done_meet",
+    [FLOW_TEXT_CALLBACK_TEAM_AWAY] = "callback_team_away",
+    [FLOW_TEXT_CALLBACK_CANCELLED] = "callback_cancelled",
+    [FLOW_TEXT_CALLBACK_NO_TEAM] = "callback_no_team",
+    [FLOW_TEXT_CALLBACK_OVERDUE] = "callback_overdue",
 };
 
 const char *const flow_placeholders[] = {
@@ -49,7 +57,7 @@ static const char *const kind_names[FLOW_KIND_COUNT] = {
     [FLOW_KIND_INPUT] = "input",       [FLOW_KIND_SWITCH] = "switch",
     [FLOW_KIND_LANGUAGE] = "language", [FLOW_KIND_JUMP] = "jump",
     [FLOW_KIND_END] = "end",           [FLOW_KIND_SMS_COPY] = "sms_copy",
-    [FLOW_KIND_NEAREST] = "nearest",
+    [FLOW_KIND_NEAREST] = "nearest",   [FLOW_KIND_CALLBACK] = "callback",
 };
 
 static const char *const expect_names[FLOW_EXPECT_COUNT] = {
@@ -72,7 +80,7 @@ const char *flow_expect_name(enum flow_expect expect)
 
 bool flow_kind_waits(enum flow_kind kind)
 {
-    return kind == FLOW_KIND_MENU || kind == FLOW_KIND_INPUT;
+    return kind == FLOW_KIND_MENU || kind == FLOW_KIND_INPUT || kind == FLOW_KIND_CALLBACK;
 }
 
 const struct flow *flow_set_find(const struct flow_set *set, const char *flow_id)
@@ -186,6 +194,7 @@ static void node_release(struct flow_node *n)
     for (size_t i = 0; i < n->ncategories; i++)
         free(n->categories[i]);
     free(n->categories);
+    free(n->topic);
 }
 
 void flow_release(struct flow *flow)

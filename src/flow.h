@@ -47,6 +47,7 @@ enum flow_kind {
     FLOW_KIND_END,      /* say text and end the conversation */
     FLOW_KIND_SMS_COPY, /* USSD: text it to the person as an SMS; SMS: say it; go on to next */
     FLOW_KIND_NEAREST,  /* say the nearest services for the session's place; go on to next */
+    FLOW_KIND_CALLBACK, /* ask consent (or another number / a place to meet); file a callback */
     FLOW_KIND_COUNT
 };
 
@@ -103,6 +104,9 @@ struct flow_node {
     bool national;    /* nearest: also offer services for the whole country */
     bool social;      /* nearest: always end with the city's social emergency number */
     int max_segments; /* nearest: SMS segments the node's text may take (0: sms.max_segments) */
+
+    char *topic;     /* callback: the topic to file (NULL: the session variable "topic") */
+    bool ask_window; /* callback: first ask when to call (now / today / tomorrow) */
 };
 
 #define FLOW_NEAREST_MAX 5
@@ -150,6 +154,15 @@ enum flow_global_text {
     FLOW_TEXT_NEAREST_NONE_OPEN,   /* none of them open now */
     FLOW_TEXT_NEAREST_SOCIAL,      /* {city} social emergency {phone}, and 112 */
     FLOW_TEXT_NEAREST_CALL_112,    /* no social emergency number known: 112 connects */
+    FLOW_TEXT_CALLBACK_WINDOW,     /* callback: when to call? 1 now, 2 today, 3 tomorrow */
+    FLOW_TEXT_CALLBACK_OTHER,      /* callback, no consent: another number, or a place and time */
+    FLOW_TEXT_CALLBACK_DONE,       /* {ref} {team} {from} {due} */
+    FLOW_TEXT_CALLBACK_DONE_MEET,  /* {ref} {team} {from} */
+    FLOW_TEXT_CALLBACK_TEAM_AWAY,  /* the team is not at work now: {hours}; the social line follows
+                                    */
+    FLOW_TEXT_CALLBACK_CANCELLED,  /* nothing was stored */
+    FLOW_TEXT_CALLBACK_NO_TEAM,    /* no team for the city; the social line follows */
+    FLOW_TEXT_CALLBACK_OVERDUE,    /* by SMS when the window passed unclaimed: {ref} */
     FLOW_TEXT_COUNT
 };
 

@@ -136,10 +136,11 @@ static struct cost check_sms(struct checker *c, const char *file, const char *pa
 
 /* Placeholders {name} in every language of t; flow is NULL for global texts. */
 /*
- * Placeholders that only the nearest node fills, per global text (NULL: none).
- * Elsewhere they would stay empty, so they are accepted only here.
+ * Placeholders that only the nearest and callback nodes fill, per global
+ * text, separated by spaces (NULL: none). Elsewhere they would stay empty,
+ * so they are accepted only here.
  */
-static const char *nearest_placeholder(enum flow_global_text t)
+static const char *node_placeholders(enum flow_global_text t)
 {
     switch (t) {
     case FLOW_TEXT_SERVICE_OPEN_UNTIL:
@@ -147,13 +148,26 @@ static const char *nearest_placeholder(enum flow_global_text t)
     case FLOW_TEXT_SERVICE_PHONE:
     case FLOW_TEXT_NEAREST_SOCIAL: return "phone";
     case FLOW_TEXT_HINT_PLACE_LIST: return "cities";
+    case FLOW_TEXT_CALLBACK_DONE: return "ref team from due";
+    case FLOW_TEXT_CALLBACK_DONE_MEET: return "ref team from";
+    case FLOW_TEXT_CALLBACK_TEAM_AWAY: return "hours";
+    case FLOW_TEXT_CALLBACK_OVERDUE: return "ref";
     default: return NULL;
     }
 }
 
+/* True if name (len bytes) is one of the space-separated words of extra. */
 static bool is_extra(const char *extra, const char *name, size_t len)
 {
-    return extra != NULL && strlen(extra) == len && memcmp(extra, name, len) == 0;
+    for (const char *p = extra; p != NULL && *p != '\0';) {
+        size_t n = strcspn(p, " ");
+
+        if (n == len && memcmp(p, name, len) == 0)
+            return true;
+        p += n;
+        p += *p == ' ';
+    }
+    return false;
 }
 
 static void check_placeholders_extra(struct checker *c, const char *file, const char *prefix,
@@ -385,6 +399,18 @@ static void check_nearest(struct checker *c, const struct flow_node *node)
                  "can only give national services");
 }
 
+/* A callback goes to the team of the person's city: something must ask where they are. */
+static void check_callback(struct checker *c, const struct flow_node *node)
+{
+    char path[PATH_LEN];
+
+    check_message(c, node);
+    if (!asks_for_place(c->set))
+        diag_add(c->d, DIAG_WARNING, c->flow->file, node_path(path, node, "%s", ""),
+                 "no input node asks for a place (expect place or postal_code), so no team "
+                 "can be chosen and every request ends in the no-team reply");
+}
+
 typedef void kind_check_fn(struct checker *c, const struct flow_node *node);
 
 /* One row per node kind, like the loader's table in flow_load.c. */
@@ -393,7 +419,7 @@ static kind_check_fn *const kind_checks[] = {
     [FLOW_KIND_INPUT] = check_input,       [FLOW_KIND_SWITCH] = check_switch,
     [FLOW_KIND_LANGUAGE] = check_language, [FLOW_KIND_JUMP] = check_jump,
     [FLOW_KIND_END] = check_said_text,     [FLOW_KIND_SMS_COPY] = check_message,
-    [FLOW_KIND_NEAREST] = check_nearest,
+    [FLOW_KIND_NEAREST] = check_nearest,   [FLOW_KIND_CALLBACK] = check_callback,
 };
 _Static_assert(sizeof(kind_checks) / sizeof(kind_checks[0]) == FLOW_KIND_COUNT,
                "one check per node kind");
@@ -512,7 +538,7 @@ static void check_global(struct checker *c)
 
     for (size_t t = 0; t < FLOW_TEXT_COUNT; t++) {
         snprintf(path, sizeof(path), "texts.%s", flow_global_text_names[t]);
-        check_placeholders_extra(c, g->file, path, &g->texts[t], NULL, nearest_placeholder(t));
+        check_placeholders_extra(c, g->file, path, &g->texts[t], NULL, node_placeholders(t));
         for (size_t i = 0; i < g->texts[t].n; i++) {
             snprintf(path, sizeof(path), "texts.%s.%s", flow_global_text_names[t],
                      g->texts[t].items[i].lang);

@@ -11,9 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "buf.h"
 #include "flow_nearest.h"
+#include "gateway.h"
 #include "flow_render.h"
 #include "keyword.h"
 #include "utf8.h"
@@ -52,6 +54,7 @@ static const char *const effect_names[FLOW_EFFECT_COUNT] = {
     [FLOW_EFFECT_SESSION_END] = "session_end",
     [FLOW_EFFECT_SMS_COPY] = "sms_copy",
     [FLOW_EFFECT_REFERRAL] = "referral",
+    [FLOW_EFFECT_CALLBACK_FILED] = "callback_filed",
 };
 
 const char *flow_effect_name(enum flow_effect_kind kind)
@@ -282,6 +285,199 @@ static int copy_to_sms(struct step *st, const char *text, const struct flow_node
     return 0;
 }
 
+/* Says the social emergency line of the session's city (or the 112 line). */
+static void say_social(struct step *st)
+{
+    const char *texts[FLOW_TEXT_COUNT];
+    struct buf line;
+
+    for (int i = 0; i < FLOW_TEXT_COUNT; i++)
+        texts[i] = flow_text_get(&st->env->flows->global.texts[i], lang(st), default_lang(st));
+    buf_init(&line, REPLY_MAX);
+    if (flow_nearest_social(&line, st->env->services, flow_session_var(st->s, "city"), lang(st),
+                            st->env->now, st->env->services_max_age_days, texts) != 0 ||
+        (st->text.len > 0 && buf_puts(&st->text, "\n") != 0) ||
+        buf_puts(&st->text, buf_str(&line)) != 0)
+        st->failed = true;
+    buf_release(&line);
+}
+
+/* Says a global text with node-specific placeholders (pairs: name, value, ..., NULL). */
+static void say_filled(struct step *st, enum flow_global_text which, const char *const *pairs)
+{
+    const char *t = flow_text_get(&st->env->flows->global.texts[which], lang(st), default_lang(st));
+
+    if ((st->text.len > 0 && buf_puts(&st->text, "\n") != 0) ||
+        buf_put_template(&st->text, t, pairs) != 0)
+        st->failed = true;
+}
+
+/* True if the callback node's sub-step (session variable "_cb") is step. */
+static bool callback_step_is(const struct step *st, const char *step)
+{
+    const struct flow_node *n =
+        flow_find_node(flow_set_find(st->env->flows, st->s->at.flow), st->s->at.node);
+    const char *v = flow_session_var(st->s, "_cb");
+
+    /* Only while the conversation waits at a callback node: elsewhere the variable is stale. */
+    return n != NULL && n->kind == FLOW_KIND_CALLBACK && v != NULL && strcmp(v, step) == 0;
+}
+
+/* The team that takes callbacks for the session's city, or NULL. */
+static const struct team *callback_team(const struct step *st)
+{
+    if (st->env->teams == NULL || st->env->new_callback_ref == NULL)
+        return NULL;
+    return team_for_city(st->env->teams, flow_session_var(st->s, "city"));
+}
+
+/* "now", "today" or "tomorrow" from the session variable "window" (words or 1-3). */
+static const char *callback_window(const struct step *st)
+{
+    const char *w = flow_session_var(st->s, "window");
+
+    if (w != NULL && (strcmp(w, "2") == 0 || strcmp(w, "today") == 0))
+        return "today";
+    if (w != NULL && (strcmp(w, "3") == 0 || strcmp(w, "tomorrow") == 0))
+        return "tomorrow";
+    return "now";
+}
+
+/* "14:30" today, else "25.11. 14:30", in local time. */
+static void format_due(long long due, long long now, char out[24])
+{
+    time_t d = (time_t)due, n = (time_t)now;
+    struct tm dt, nt;
+
+    localtime_r(&d, &dt);
+    localtime_r(&n, &nt);
+    if (dt.tm_year == nt.tm_year && dt.tm_yday == nt.tm_yday)
+        strftime(out, 24, "%H:%M", &dt);
+    else
+        snprintf(out, 24, "%d.%d. %02d:%02d", dt.tm_mday, dt.tm_mon + 1, dt.tm_hour, dt.tm_min);
+}
+
+/*
+ * Files the request the person consented to: to the sender's number
+ * (sender_safe), another number, or a place and time to meet. Says the
+ * reference, who calls from which number and by when; when the team is not
+ * at work, also the social emergency line.
+ */
+static int file_callback(struct step *st, const struct flow_node *n, bool sender_safe,
+                         const char *number, const char *meet)
+{
+    struct flow_callback *cb = &st->out->callback;
+    const struct team *t = callback_team(st);
+    const char *topic = n->topic ? n->topic : flow_session_var(st->s, "topic");
+    const char *call_lang = flow_session_var(st->s, "call_lang");
+    struct team_window w;
+    char due[24];
+
+    if (t == NULL || st->quiet)
+        return t == NULL ? -1 : 0;
+    memset(cb, 0, sizeof(*cb));
+    if (st->env->new_callback_ref(st->env->callback_arg, cb->ref, sizeof(cb->ref)) != 0)
+        return -1;
+    cb->filed = true;
+    snprintf(cb->team, sizeof(cb->team), "%s", t->id);
+    snprintf(cb->city, sizeof(cb->city), "%s", t->city);
+    snprintf(cb->lang, sizeof(cb->lang), "%s", call_lang ? call_lang : lang(st));
+    snprintf(cb->window, sizeof(cb->window), "%s", callback_window(st));
+    snprintf(cb->topic, sizeof(cb->topic), "%s", topic ? topic : "");
+    cb->sender_safe = sender_safe;
+    snprintf(cb->number, sizeof(cb->number), "%s", number ? number : "");
+    snprintf(cb->meet, sizeof(cb->meet), "%s", meet ? meet : "");
+    team_window(t, cb->window, st->env->now, st->env->callback_now_minutes, &w);
+    cb->due_at = w.due_at;
+    effect(st, FLOW_EFFECT_CALLBACK_FILED, st->s->at.flow, st->s->at.node, t->id);
+    format_due(w.due_at, st->env->now, due);
+    const char *const pairs[] = {"ref", cb->ref, "team",  t->name,       "from", t->calls_from,
+                                 "due", due,     "hours", t->hours_text, NULL};
+    say_filled(st, meet ? FLOW_TEXT_CALLBACK_DONE_MEET : FLOW_TEXT_CALLBACK_DONE, pairs);
+    if (!w.at_work) {
+        say_filled(st, FLOW_TEXT_CALLBACK_TEAM_AWAY, pairs);
+        say_social(st);
+    }
+    return 0;
+}
+
+/* True if text is a phone number (digits, spaces, dashes, a leading +); writes it as E.164. */
+static bool callback_number(const char *text, char out[FLOW_CALLBACK_NUMBER_MAX])
+{
+    char e164[GATEWAY_NUMBER_MAX];
+    size_t digits = 0;
+
+    for (const char *p = text; *p; p++) {
+        if (*p >= '0' && *p <= '9')
+            digits++;
+        else if (*p != ' ' && *p != '-' && *p != '+' && *p != '(' && *p != ')')
+            return false;
+    }
+    if (digits < 6 || gateway_normalise_number(text, e164) != 0 ||
+        strlen(e164) >= FLOW_CALLBACK_NUMBER_MAX)
+        return false;
+    memcpy(out, e164, strlen(e164) + 1);
+    return true;
+}
+
+/*
+ * An answer at a callback node. First the consent question: yes files to
+ * this number; no asks for another number or a place and time to meet
+ * (phones are shared, borrowed or watched). That second answer files it, or
+ * "0" cancels: without consent nothing is stored. Sets *next when done;
+ * returns 1 when the other question was asked (stay), 0 otherwise, -1 on
+ * failure. An invalid answer leaves *next NULL.
+ */
+static int callback_answer(struct step *st, const struct flow *f, const struct flow_node *n,
+                           const char *text, const char **next)
+{
+    const char *step = flow_session_var(st->s, "_cb");
+    char number[FLOW_CALLBACK_NUMBER_MAX];
+    int yn;
+
+    while (*text == ' ')
+        text++;
+    if (step != NULL && strcmp(step, "window") == 0) {
+        if (strcmp(text, "1") != 0 && strcmp(text, "2") != 0 && strcmp(text, "3") != 0)
+            return 0;
+        flow_session_set_var(st->s, "window", text);
+        flow_session_set_var(st->s, "_cb", "");
+        say(st, node_text(st, f, &n->text), NULL, n);
+        st->s->failures = 0;
+        st->asking = n;
+        st->asking_flow = f;
+        return 1;
+    }
+    if (step == NULL || strcmp(step, "other") != 0) {
+        if ((yn = flow_parse_yes_no(text)) < 0)
+            return 0;
+        if (yn == 0) {
+            flow_session_set_var(st->s, "_cb", "other");
+            say_global(st, FLOW_TEXT_CALLBACK_OTHER, NULL, n);
+            st->s->failures = 0;
+            st->asking = n;
+            st->asking_flow = f;
+            return 1;
+        }
+        flow_session_set_var(st->s, "_cb", "");
+        *next = n->next;
+        return file_callback(st, n, true, NULL, NULL);
+    }
+    if (strcmp(text, "0") == 0) {
+        flow_session_set_var(st->s, "_cb", "");
+        say_global(st, FLOW_TEXT_CALLBACK_CANCELLED, NULL, n);
+        *next = n->next;
+        return 0;
+    }
+    if (utf8_count(text) < 3 || strlen(text) >= FLOW_CALLBACK_MEET_MAX)
+        return 0;
+    flow_session_set_var(st->s, "_cb", "");
+    *next = n->next;
+    if (callback_number(text, number))
+        return file_callback(st, n, false, number, NULL);
+    return file_callback(st, n, false, NULL, text);
+}
+
 /* Says the nearest services for the session's place and records each as a referral. */
 static int say_nearest(struct step *st, const struct flow *f, const struct flow_node *n)
 {
@@ -312,6 +508,17 @@ static int say_nearest(struct step *st, const struct flow *f, const struct flow_
         effect(st, FLOW_EFFECT_REFERRAL, f->id, n->id, res.shown[i]->id);
     free(res.text);
     return 0;
+}
+
+/* The walk stops at question n of f: the session waits there for the answer. */
+static enum walk_result wait_at(struct step *st, const struct flow *f, const struct flow_node *n)
+{
+    if (!st->quiet)
+        set_position(st->s, f->id, n->id);
+    effect(st, FLOW_EFFECT_NODE, f->id, n->id, NULL);
+    st->asking = n;
+    st->asking_flow = f;
+    return WALK_WAIT;
 }
 
 /*
@@ -376,15 +583,29 @@ static enum walk_result walk(struct step *st, const char *flow_id, const char *n
              * for the anonymous log. */
             effect(st, FLOW_EFFECT_SESSION_END, f->id, n->id, flow_session_var(st->s, "city"));
             return WALK_END;
+        case FLOW_KIND_CALLBACK:
+            if (callback_team(st) == NULL) {
+                /* No team for this city: say so, give the number that helps, go on. */
+                say_global(st, FLOW_TEXT_CALLBACK_NO_TEAM, NULL, n);
+                say_social(st);
+                node_id = n->next;
+                continue;
+            }
+            if (n->ask_window) {
+                /* First: when to call. The consent question comes with the answer. */
+                if (!st->quiet)
+                    flow_session_set_var(st->s, "_cb", "window");
+                say_global(st, FLOW_TEXT_CALLBACK_WINDOW, NULL, n);
+                return wait_at(st, f, n);
+            }
+            /* It asks its consent question and waits, like an input. */
+            if (!st->quiet)
+                flow_session_set_var(st->s, "_cb", "");
+            /* fall through */
         case FLOW_KIND_MENU:
         case FLOW_KIND_INPUT:
             say(st, node_text(st, f, &n->text), NULL, n);
-            if (!st->quiet)
-                set_position(st->s, f->id, n->id);
-            effect(st, FLOW_EFFECT_NODE, f->id, n->id, NULL);
-            st->asking = n;
-            st->asking_flow = f;
-            return WALK_WAIT;
+            return wait_at(st, f, n);
         case FLOW_KIND_COUNT: break;
         }
         return WALK_ERROR;
@@ -555,7 +776,9 @@ static int global_word(struct step *st, const struct keyword_match *m, bool fres
         s->erase_pending = true;
         return say_only(st, FLOW_TEXT_ERASE_CONFIRM, false);
     case KEYWORD_CALL:
-        if (flow_set_find(st->env->flows, "callback") != NULL) {
+        /* Without any team a callback flow could only end in "no team": say so at once. */
+        if (flow_set_find(st->env->flows, "callback") != NULL && st->env->teams != NULL &&
+            st->env->teams->n > 0 && st->env->new_callback_ref != NULL) {
             s->nhistory = 0;
             return go(st, -1, "callback", NULL);
         }
@@ -573,6 +796,9 @@ static int global_word(struct step *st, const struct keyword_match *m, bool fres
     case KEYWORD_BACK:
         if (fresh)
             return start_conversation(st, FLOW_TEXT_INTRO, NULL);
+        /* Asked for another number or a place, "0" is the answer that cancels. */
+        if (callback_step_is(st, "other"))
+            return answer(st, "0");
         if (s->nhistory > 0) {
             struct flow_position p = s->history[--s->nhistory];
 
@@ -737,6 +963,12 @@ static const char *hint_text(struct step *st, const struct flow *f, const struct
         return flow_text_get(&g->texts[FLOW_TEXT_HINT_PLACE_LIST], lang(st), default_lang(st));
     if (n->kind == FLOW_KIND_INPUT && n->hint.n > 0)
         return node_text(st, f, &n->hint);
+    /* The window and other-number questions are repeated whole after the re-ask. */
+    if (n->kind == FLOW_KIND_CALLBACK &&
+        (callback_step_is(st, "window") || callback_step_is(st, "other")))
+        return "";
+    if (n->kind == FLOW_KIND_CALLBACK)
+        return flow_text_get(&g->texts[FLOW_TEXT_HINT_YES_NO], lang(st), default_lang(st));
     if (n->kind == FLOW_KIND_MENU)
         return flow_text_get(&g->texts[FLOW_TEXT_HINT_MENU], lang(st), default_lang(st));
     return flow_text_get(&g->texts[by_expect[n->expect]], lang(st), default_lang(st));
@@ -761,7 +993,12 @@ static int reask(struct step *st, const struct flow *f, const struct flow_node *
     st->s->page = 0;
     mark_screen(st, -1, f->id, n->id);
     /* Re-ask without the collected messages before it: just the question. */
-    say(st, node_text(st, f, &n->text), NULL, n);
+    if (n->kind == FLOW_KIND_CALLBACK && callback_step_is(st, "other"))
+        say_global(st, FLOW_TEXT_CALLBACK_OTHER, NULL, n);
+    else if (n->kind == FLOW_KIND_CALLBACK && callback_step_is(st, "window"))
+        say_global(st, FLOW_TEXT_CALLBACK_WINDOW, NULL, n);
+    else
+        say(st, node_text(st, f, &n->text), NULL, n);
     st->asking = n;
     st->asking_flow = f;
     return finish(st, false);
@@ -841,6 +1078,15 @@ static int answer(struct step *st, const char *text)
             end++;
         if (end != text && *end == '\0' && choice >= 1 && (size_t)choice <= n->noptions)
             next = n->options[choice - 1].next;
+    } else if (n->kind == FLOW_KIND_CALLBACK) {
+        int rc = callback_answer(st, f, n, text, &next);
+
+        if (rc < 0)
+            return -1;
+        if (rc == 1)
+            return finish(st, false); /* asked for another number or a place: same node */
+        if (next == NULL && (kw = match_flow_keyword(st, text, &rest)) != NULL)
+            goto keyword;
     } else if (accept_input(st, n, text)) {
         next = n->next;
     } else if ((kw = match_flow_keyword(st, text, &rest)) != NULL) {

@@ -22,6 +22,7 @@
 #include "directory.h"
 #include "flow.h"
 #include "place.h"
+#include "team.h"
 
 #define FLOW_SESSION_VARS 12
 #define FLOW_SESSION_HISTORY 8
@@ -66,7 +67,13 @@ struct flow_env {
     const struct directory *services; /* NULL: nearest nodes give only the fallback numbers */
     long services_max_age_days;       /* > 0: services not checked within it are not offered */
     size_t sms_max_segments;          /* default budget of a nearest node (0: 2) */
-    long long now;                    /* unix seconds */
+    const struct team_list *teams;    /* callback teams; NULL or empty: no callbacks */
+    long callback_now_minutes;        /* the "now" window (callbacks.now_minutes) */
+    /* Writes a fresh callback reference ("K-4821", size bytes with NUL); 0, or -1. The
+     * engine's only call out, made when a request is filed; NULL: no callbacks. */
+    int (*new_callback_ref)(void *arg, char *ref, size_t size);
+    void *callback_arg;
+    long long now; /* unix seconds */
     enum flow_channel channel;
     size_t ussd_budget;      /* characters per USSD screen */
     long session_timeout;    /* SMS: seconds of silence before starting over */
@@ -92,6 +99,7 @@ enum flow_effect_kind {
     FLOW_EFFECT_SESSION_END,     /* arg: the city the conversation knew, if any */
     FLOW_EFFECT_SMS_COPY,        /* USSD: the reply's sms_copy is to be texted to the person */
     FLOW_EFFECT_REFERRAL,        /* a nearest node named a service; arg: its id */
+    FLOW_EFFECT_CALLBACK_FILED,  /* a callback request was filed (reply.callback); arg: team id */
     FLOW_EFFECT_COUNT
 };
 
@@ -102,6 +110,28 @@ struct flow_effect {
 };
 
 #define FLOW_MAX_EFFECTS 16
+#define FLOW_CALLBACK_REF_MAX 12
+#define FLOW_CALLBACK_NUMBER_MAX 20 /* E.164 with '+' and NUL */
+#define FLOW_CALLBACK_MEET_MAX 161  /* a place and time to meet, as typed (one SMS) */
+
+/*
+ * A callback request a step filed. It holds what the person typed for a
+ * meeting or another number: the caller stores it sealed at once and never
+ * anywhere else (not in the session, not in logs).
+ */
+struct flow_callback {
+    bool filed;
+    char ref[FLOW_CALLBACK_REF_MAX];
+    char team[FLOW_ID_MAX];
+    char city[PLACE_CITY_LEN];
+    char lang[FLOW_LANG_MAX];              /* the language wanted on the call */
+    char window[12];                       /* now, today, tomorrow */
+    char topic[FLOW_VAR_VALUE_MAX];        /* "" if none */
+    bool sender_safe;                      /* call (and text) the number the request came from */
+    char number[FLOW_CALLBACK_NUMBER_MAX]; /* otherwise: another number, E.164, or "" */
+    char meet[FLOW_CALLBACK_MEET_MAX];     /* otherwise: a place and time to meet, or "" */
+    long long due_at;                      /* end of the promised window */
+};
 
 struct flow_reply {
     char *text;     /* owned; NULL when nothing is to be sent (an opted-out number) */
@@ -109,6 +139,7 @@ struct flow_reply {
     bool end;       /* the conversation is over (USSD: END instead of CON) */
     struct flow_effect effects[FLOW_MAX_EFFECTS];
     size_t neffects;
+    struct flow_callback callback; /* filed: see FLOW_EFFECT_CALLBACK_FILED */
 };
 
 /* An idle session (no conversation yet). */

@@ -689,6 +689,24 @@ static void load_nearest(struct loader *l, const cJSON *obj, const char *path,
     load_next(l, obj, path, node);
 }
 
+/* callback: {"text": consent question, "topic": "eviction", "ask_window": true, "next": ...}. */
+static void load_callback(struct loader *l, const cJSON *obj, const char *path,
+                          struct flow_node *node)
+{
+    char sub[PATH_LEN], name[SHOWN_LEN];
+
+    const cJSON *j = member(l, obj, path, "ask_window", false);
+
+    if (j != NULL &&
+        want_type(l, j, path_key(sub, path, "ask_window"), cJSON_IsBool, "true or false"))
+        node->ask_window = cJSON_IsTrue(j);
+    node->topic = get_string(l, obj, path, "topic", false);
+    if (node->topic != NULL && !var_valid(node->topic))
+        report(l, DIAG_ERROR, path_key(sub, path, "topic"),
+               "'%s' is not a topic name: use a-z, 0-9 and _", shown(node->topic, name));
+    load_next(l, obj, path, node);
+}
+
 /* File-scope compound literals have static storage, so the table can point at them. */
 #define KEYS(...) ((const char *const[]){"type", __VA_ARGS__, NULL})
 
@@ -715,6 +733,7 @@ static const struct kind_loader {
     [FLOW_KIND_NEAREST] = {KEYS("text", "categories", "count", "open", "national",
                                 "social_emergency", "max_segments", "next"),
                            false, load_nearest},
+    [FLOW_KIND_CALLBACK] = {KEYS("text", "topic", "ask_window", "next"), true, load_callback},
 };
 _Static_assert(sizeof(kinds) / sizeof(kinds[0]) == FLOW_KIND_COUNT, "one loader per node kind");
 

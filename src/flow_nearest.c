@@ -23,15 +23,9 @@ struct detail {
 /* Appends template with {name} replaced by value (other text kept as it is). */
 static int put_filled(struct buf *b, const char *template, const char *name, const char *value)
 {
-    char key[32];
-    const char *at;
+    const char *const pairs[] = {name, value, NULL};
 
-    snprintf(key, sizeof(key), "{%s}", name);
-    if ((at = strstr(template, key)) == NULL)
-        return buf_puts(b, template);
-    if (buf_append(b, template, (size_t)(at - template)) != 0 || buf_puts(b, value) != 0)
-        return -1;
-    return buf_puts(b, at + strlen(key));
+    return buf_put_template(b, template, pairs);
 }
 
 /* Appends at most max bytes of name, cut at a word boundary ("Hietaniemenkadun palvelu..."). */
@@ -117,31 +111,28 @@ static int put_hit(struct buf *b, const struct flow_nearest_request *rq,
     return rc;
 }
 
-/* The social emergency line of the city, or the 112 line. */
-static int put_social(struct buf *b, const struct flow_nearest_request *rq)
+int flow_nearest_social(struct buf *b, const struct directory *dir, const char *city,
+                        const char *lang, long long now, long max_age_days,
+                        const char *const texts[FLOW_TEXT_COUNT])
 {
-    const struct service *s = directory_social_emergency(rq->dir, rq->city);
+    const struct service *s = directory_social_emergency(dir, city);
 
-    if (s && rq->max_age_days > 0) {
-        long age = directory_service_age_days(s, rq->now);
+    if (s && max_age_days > 0) {
+        long age = directory_service_age_days(s, now);
 
-        if (age < 0 || age > rq->max_age_days)
+        if (age < 0 || age > max_age_days)
             s = NULL; /* a stale number is worse than 112, which always connects */
     }
     if (!s)
-        return buf_puts(b, rq->texts[FLOW_TEXT_NEAREST_CALL_112]);
-    {
-        struct buf tmp;
-        int rc;
+        return buf_puts(b, texts[FLOW_TEXT_NEAREST_CALL_112]);
+    const char *const pairs[] = {"city", place_city_name(city, lang), "phone", s->phone, NULL};
+    return buf_put_template(b, texts[FLOW_TEXT_NEAREST_SOCIAL], pairs);
+}
 
-        buf_init(&tmp, NEAREST_TEXT_MAX);
-        rc = put_filled(&tmp, rq->texts[FLOW_TEXT_NEAREST_SOCIAL], "city",
-                        place_city_name(rq->city, rq->lang));
-        if (rc == 0)
-            rc = put_filled(b, buf_str(&tmp), "phone", s->phone);
-        buf_release(&tmp);
-        return rc;
-    }
+static int put_social(struct buf *b, const struct flow_nearest_request *rq)
+{
+    return flow_nearest_social(b, rq->dir, rq->city, rq->lang, rq->now, rq->max_age_days,
+                               rq->texts);
 }
 
 static bool any_open(const struct directory_hit *hits, size_t n)

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "buf.h"
 #include "directory.h"
 #include "flow.h"
 #include "place.h"
@@ -39,6 +40,16 @@ struct flow_nearest_result {
     const struct service *shown[FLOW_NEAREST_MAX + 1]; /* what the text names, for the log */
     size_t nshown;
 };
+
+/*
+ * Appends to b the line that always helps: the social emergency number of
+ * city ("Sosiaalipäivystys (Helsinki): 020 696 006. Hätätilanteessa 112.")
+ * from dir, or the 112 line when the city has none (or only a row older than
+ * max_age_days > 0). texts are the global texts in lang. 0, or -1.
+ */
+int flow_nearest_social(struct buf *b, const struct directory *dir, const char *city,
+                        const char *lang, long long now, long max_age_days,
+                        const char *const texts[FLOW_TEXT_COUNT]);
 
 /* Fills *out (release with free(out->text)). Returns 0, or -1 when out of memory. */
 int flow_nearest_compose(const struct flow_nearest_request *rq, struct flow_nearest_result *out);

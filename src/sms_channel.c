@@ -104,9 +104,15 @@ static int apply_effects(struct job *j, const struct flow_reply *r, long long no
             if (exec1(ch->opt_in, "erase opt-out", ch->d.db, err) != 0 ||
                 session_delete(ch->d.sessions, j->contact, err) != 0 ||
                 outbox_erase_contact(ch->d.outbox, j->contact, err) != 0 ||
-                contact_log_erase(ch->d.log, j->number, now, err) != 0)
+                contact_log_erase(ch->d.log, j->number, now, err) != 0 ||
+                (ch->d.callbacks != NULL &&
+                 callback_erase_contact(ch->d.callbacks, j->contact, err) != 0))
                 return -1;
             *erased = true;
+            break;
+        case FLOW_EFFECT_CALLBACK_FILED:
+            if (sms_channel_file_callback(&ch->d, &r->callback, j->number, now, err) != 0)
+                return -1;
             break;
         default: break;
         }
@@ -521,6 +527,44 @@ int sms_channel_purge_seen(struct sms_channel *ch, long long now, int limit)
     return rc == SQLITE_DONE ? sqlite3_changes(ch->d.db) : -1;
 }
 
+/* The engine's hook for a fresh callback reference. */
+static int new_ref(void *arg, char *ref, size_t size)
+{
+    char r[CALLBACK_REF_LEN], err[ERR_LEN];
+
+    if (callback_new_ref(arg, r, err) != 0) {
+        log_error("callback.ref", "problem=\"%s\"", err);
+        return -1;
+    }
+    snprintf(ref, size, "%s", r);
+    return 0;
+}
+
+int sms_channel_file_callback(const struct sms_channel_deps *deps, const struct flow_callback *cb,
+                              const char *sender, long long now, char *err)
+{
+    struct callback_request req = {
+        .ref = cb->ref,
+        .team = cb->team,
+        .city = cb->city,
+        .lang = cb->lang,
+        .window = cb->window,
+        .topic = cb->topic[0] ? cb->topic : NULL,
+        .sender = sender,
+        .sender_safe = cb->sender_safe,
+        .number = cb->sender_safe ? sender : (cb->number[0] ? cb->number : NULL),
+        .meet = cb->meet[0] ? cb->meet : NULL,
+        .due_at = cb->due_at,
+    };
+
+    if (deps->callbacks == NULL || sender == NULL || sender[0] == '\0') {
+        err_set(err, "callback %s: %s", cb->ref,
+                deps->callbacks == NULL ? "callbacks are not running" : "no sender number");
+        return -1;
+    }
+    return callback_file(deps->callbacks, &req, now, err);
+}
+
 struct flow_env sms_channel_env(const struct sms_channel_deps *deps, const struct flow_set *flows,
                                 enum flow_channel channel, long long now)
 {
@@ -538,5 +582,9 @@ struct flow_env sms_channel_env(const struct sms_channel_deps *deps, const struc
         .session_timeout =
             channel == FLOW_CHANNEL_USSD ? cfg->ussd.session_timeout : cfg->sms.session_timeout,
         .privacy_url = cfg->privacy_url,
+        .teams = deps->teams,
+        .callback_now_minutes = cfg->callbacks.now_minutes,
+        .new_callback_ref = deps->callbacks != NULL ? new_ref : NULL,
+        .callback_arg = deps->callbacks,
     };
 }

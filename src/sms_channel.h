@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "batch.h"
+#include "callback.h"
 #include "contact_log.h"
 #include "config.h"
 #include "crypto.h"
@@ -35,8 +36,10 @@ struct sms_channel_deps {
     struct outbox *outbox;
     struct session_store *sessions;
     struct flow_set *const *flows; /* the set in service; read at each message (reloads swap it) */
-    struct place_table *const *places; /* the table in service (reloads swap it); may hold NULL */
-    struct directory *const *services; /* the directory in service; may hold NULL */
+    struct place_table *const *places;  /* the table in service (reloads swap it); may hold NULL */
+    struct directory *const *services;  /* the directory in service; may hold NULL */
+    const struct team_list *teams;      /* callback teams (may be empty) */
+    struct callback_service *callbacks; /* files callback requests; NULL: none */
     struct metrics *metrics;
     struct contact_log *log;
     const uint8_t *contact_key; /* CRYPTO_KEY_LEN bytes, copied */
@@ -57,6 +60,13 @@ void sms_channel_free(struct sms_channel *ch);
  */
 struct flow_env sms_channel_env(const struct sms_channel_deps *deps, const struct flow_set *flows,
                                 enum flow_channel channel, long long now);
+
+/*
+ * Inside the step's transaction: stores the callback request a step filed
+ * (reply.callback), from sender (E.164, borrowed). 0, or -1 with err.
+ */
+int sms_channel_file_callback(const struct sms_channel_deps *deps, const struct flow_callback *cb,
+                              const char *sender, long long now, char *err);
 
 /* Deletes dedupe records older than dedupe_hours, at most limit rows. Returns how many or -1. */
 int sms_channel_purge_seen(struct sms_channel *ch, long long now, int limit);

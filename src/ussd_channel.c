@@ -39,8 +39,8 @@ struct ussd_job {
     char *text;                           /* the gateway's text: all answers so far */
     char flow[FLOW_ID_MAX];               /* flow for the dialled code, "" for the main one */
     struct flow_set *flows;
-    char *reply;              /* "CON ..." / "END ...", owned */
-    bool queued;              /* an SMS copy went into the outbox: wake it after the commit */
+    char *reply; /* "CON ..." / "END ...", owned */
+    bool queued; /* an SMS copy or a callback notification went into the outbox: wake it */
     char path[USSD_PATH_MAX]; /* nodes reached so far in this session */
 };
 
@@ -245,10 +245,13 @@ static int handle(sqlite3 *db, void *arg, char *err)
     if (r.end && rc == 0)
         rc = contact_log_session(ch->d.log, &lc, "ussd_session", j->path, err);
     if (rc != 0 || contact_log_effects(ch->d.log, &lc, &r, err) != 0 ||
-        (r.sms_copy != NULL && copy_by_sms(j, r.sms_copy, now, err) != 0)) {
+        (r.sms_copy != NULL && copy_by_sms(j, r.sms_copy, now, err) != 0) ||
+        (r.callback.filed &&
+         sms_channel_file_callback(&ch->d, &r.callback, j->number, now, err) != 0)) {
         flow_reply_release(&r);
         return -1;
     }
+    j->queued |= r.callback.filed; /* the on-call worker's SMS */
     count(ch, r.end ? "ended" : "continued");
     if (r.end) {
         rc = forget(j, err);

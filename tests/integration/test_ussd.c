@@ -128,6 +128,25 @@ static void tonight_branch_gives_the_shelter_in_one_session(void **state)
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     assert_string_equal((const char *)sqlite3_column_text(st, 0), "Helsinki");
     sqlite3_finalize(st);
+    /* The service named is logged by its id, and nothing records the postal code typed. */
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT group_concat(service_id, ',') FROM contact_log "
+                                        "WHERE event = 'referral'",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "hel-hietaniemenkatu");
+    sqlite3_finalize(st);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT count(*) FROM contact_log WHERE "
+                                        "instr(coalesce(city, '') || coalesce(node, '') || "
+                                        "coalesce(path, '') || coalesce(service_id, ''), "
+                                        "'00530') > 0",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 0);
+    sqlite3_finalize(st);
     /* ...and one summary row with the path the session took. */
     assert_int_equal(sqlite3_prepare_v2(db,
                                         "SELECT path FROM contact_log WHERE event = "

@@ -17,6 +17,7 @@
 #include "flow.h"
 #include "flow_engine.h"
 #include "place.h"
+#include "team.h"
 #include "testlib.h"
 #include "utf8.h"
 
@@ -436,7 +437,160 @@ static void ussd_sms_copy_needs_consent_and_long_end_screens_are_paged(void **st
     assert_string_equal(f->s.at.flow, "");
 }
 
+/* ---- callbacks ---------------------------------------------------------- */
+
+#define TEAMS                                                                                      \
+    "[{\"id\": \"hel\", \"name\": \"Helsingin etsivä työ\", \"city\": \"Helsinki\", "            \
+    "\"on_call\": [\"+358401111111\"], \"calls_from\": \"09 310 12345\", "                         \
+    "\"hours\": \"Mo-Fr 08:00-16:00\"}]"
+
+static int refs_given;
+
+/* A predictable reference: the test checks it is told to the person. */
+static int test_ref(void *arg, char *ref, size_t size)
+{
+    (void)arg;
+    snprintf(ref, size, "K-%04d", ++refs_given);
+    return 0;
+}
+
+static struct team_list test_teams;
+
+static int setup_teams(void **state)
+{
+    char err[256];
+    struct fixture *f;
+
+    if (setup(state) != 0 || team_list_parse(TEAMS, &test_teams, err) != 0)
+        return -1;
+    f = *state;
+    f->env.teams = &test_teams;
+    f->env.callback_now_minutes = 120;
+    f->env.new_callback_ref = test_ref;
+    refs_given = 0;
+    return 0;
+}
+
+static int teardown_teams(void **state)
+{
+    team_list_release(&test_teams);
+    return teardown(state);
+}
+
+static void callback_with_consent_files_to_this_number(void **state)
+{
+    struct fixture *f = *state;
+    const char *t;
+
+    t = send(f, "SOITA");
+    assert_contains(t, "Missä kaupungissa olet?"); /* no city yet */
+    assert_contains(send(f, "Helsingissä"), "Milloin voimme soittaa?");
+    assert_contains(send(f, "2"), "onko soittaminen turvallista");
+    assert_false(f->r.callback.filed);
+    t = send(f, "1");
+    /* The reference, who calls, from which number and by when (T0 is a Wednesday 13:06). */
+    assert_contains(t, "Soittopyyntö K-0001. Helsingin etsivä työ soittaa numerosta 09 310 12345 "
+                       "viimeistään 16:00.");
+    assert_true(f->r.callback.filed);
+    assert_true(has_effect(f, FLOW_EFFECT_CALLBACK_FILED));
+    assert_true(f->r.callback.sender_safe);
+    assert_string_equal(f->r.callback.team, "hel");
+    assert_string_equal(f->r.callback.window, "today");
+    assert_string_equal(f->r.callback.number, "");
+    assert_string_equal(f->r.callback.meet, "");
+    assert_null(strstr(t, "Sosiaalipäivystys")); /* the team is at work */
+}
+
+static void callback_without_consent_takes_another_number_or_a_place(void **state)
+{
+    struct fixture *f = *state;
+    const char *t;
+
+    send(f, "YÖ 00530"); /* the city is known from an earlier answer... */
+    send(f, "SOITA");    /* ...but an ended conversation forgot it: asked again */
+    send(f, "Helsinki");
+    send(f, "1");
+    t = send(f, "2"); /* not this number */
+    assert_contains(t, "tai paikka ja aika tavata");
+    assert_false(f->r.callback.filed);
+    t = send(f, "040 123 4567");
+    assert_true(f->r.callback.filed);
+    assert_false(f->r.callback.sender_safe);
+    assert_string_equal(f->r.callback.number, "+358401234567");
+    assert_contains(t, "K-0001");
+
+    send(f, "SOITA");
+    send(f, "Helsinki");
+    send(f, "3");
+    send(f, "ei");
+    t = send(f, "Kamppi klo 14");
+    assert_true(f->r.callback.filed);
+    assert_string_equal(f->r.callback.meet, "Kamppi klo 14");
+    assert_string_equal(f->r.callback.window, "tomorrow");
+    assert_contains(t, "yrittää tavata sinut");
+    /* The meeting place is never kept in the session. */
+    for (size_t i = 0; i < f->s.nvars; i++)
+        assert_null(strstr(f->s.vars[i].value, "Kamppi"));
+}
+
+static void callback_cancelled_stores_nothing(void **state)
+{
+    struct fixture *f = *state;
+
+    send(f, "SOITA");
+    send(f, "Helsinki");
+    send(f, "1");
+    send(f, "2");
+    assert_contains(send(f, "0"), "Mitään ei tallennettu");
+    assert_false(f->r.callback.filed);
+    assert_int_equal(refs_given, 0);
+}
+
+static void callback_outside_hours_says_when_and_gives_the_social_number(void **state)
+{
+    struct fixture *f = *state;
+    const char *t;
+
+    f->env.now = 1795550400LL; /* Tuesday 2026-11-24 22:00 */
+    send(f, "SOITA");
+    send(f, "Helsinki");
+    send(f, "1");
+    t = send(f, "1");
+    assert_true(f->r.callback.filed);
+    assert_contains(t, "viimeistään 25.11. 10:00"); /* opens 08:00 + 120 min */
+    assert_contains(t, "Tiimi ei ole nyt töissä (Mo-Fr 08:00-16:00)");
+    assert_contains(t, "Sosiaalipäivystys (Helsinki)");
+}
+
+static void callback_where_no_team_works_says_so_and_stores_nothing(void **state)
+{
+    struct fixture *f = *state;
+    const char *t;
+
+    send(f, "SOITA");
+    t = send(f, "Pori");
+    assert_contains(t, "ei ole vielä tiimiä");
+    assert_contains(t, "02 623 4380");
+    assert_false(f->r.callback.filed);
+    assert_true(f->r.end);
+}
+
+static void callback_invalid_answers_are_asked_again(void **state)
+{
+    struct fixture *f = *state;
+
+    send(f, "SOITA");
+    send(f, "Helsinki");
+    assert_contains(send(f, "5"), "Milloin voimme soittaa?");
+    assert_true(has_effect(f, FLOW_EFFECT_INVALID));
+    send(f, "1");
+    assert_contains(send(f, "ehkä"), "turvallista");
+    assert_true(has_effect(f, FLOW_EFFECT_INVALID));
+    assert_false(f->r.callback.filed);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define TT(name) cmocka_unit_test_setup_teardown(name, setup_teams, teardown_teams)
 
 int main(void)
 {
@@ -461,6 +615,12 @@ int main(void)
         T(invalid_utf8_is_not_understood_and_not_echoed),
         T(the_same_input_gives_the_same_output),
         cmocka_unit_test(yes_no_answers_in_many_languages),
+        TT(callback_with_consent_files_to_this_number),
+        TT(callback_without_consent_takes_another_number_or_a_place),
+        TT(callback_cancelled_stores_nothing),
+        TT(callback_outside_hours_says_when_and_gives_the_social_number),
+        TT(callback_where_no_team_works_says_so_and_stores_nothing),
+        TT(callback_invalid_answers_are_asked_again),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -341,7 +341,7 @@ static const struct bad_fixture bad_fixtures[] = {
      "unknown key 'nxet' (did you mean 'next'?)", 1},
     {"unknown_kind.json", DIAG_ERROR, NULL, "nodes.hello.type",
      "unknown node type 'question': use message, menu, input, switch, language, jump, end, "
-     "sms_copy or nearest",
+     "sms_copy, nearest or callback",
      0},
     {"dangling_next.json", DIAG_ERROR, NULL, "nodes.welcome.options[1].next",
      "unknown node 'shelterx'", 0},
