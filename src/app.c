@@ -81,6 +81,16 @@ static void healthz(struct http_exchange *ex, void *arg)
     cJSON_AddNumberToObject(o, "flows", a->flows != NULL ? (double)a->flows->nflows : 0);
     cJSON_AddStringToObject(o, "flows_reload", a->flow_reload_errors ? "failed" : "ok");
     cJSON_AddNumberToObject(o, "flow_errors", (double)a->flow_reload_errors);
+    /* What a monitoring system alerts on: replies not going out, callbacks left waiting. */
+    if (a->outbox != NULL) {
+        long long oldest = outbox_oldest_queued(a->outbox), now = clock_now();
+
+        cJSON_AddNumberToObject(o, "outbox_depth", (double)outbox_depth(a->outbox));
+        cJSON_AddNumberToObject(o, "outbox_oldest_age", oldest ? (double)(now - oldest) : 0);
+    }
+    if (a->callbacks != NULL)
+        cJSON_AddNumberToObject(o, "callbacks_overdue",
+                                (double)callback_overdue_count(a->callbacks, clock_now()));
     cJSON_AddStringToObject(o, "version", KATTO_VERSION);
     text = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);

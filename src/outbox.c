@@ -554,7 +554,8 @@ struct outbox *outbox_new(struct event_base *base, sqlite3 *db, struct batch *ba
                    "SELECT min(next_attempt_at) FROM outbox WHERE status = 'queued' "
                    "AND next_attempt_at > ?1",
                    &o->next_due, err) ||
-        db_prepare(o->db, "SELECT count(*) FROM outbox WHERE status = 'queued'", &o->depth, err) ||
+        db_prepare(o->db, "SELECT count(*), min(created_at) FROM outbox WHERE status = 'queued'",
+                   &o->depth, err) ||
         db_prepare(o->db,
                    "SELECT coalesce(sum(CASE WHEN hour = ?2 THEN n END), 0), coalesce(sum(n), 0) "
                    "FROM send_counts WHERE contact_key = ?1 AND hour > ?2 - 24",
@@ -819,6 +820,16 @@ long long outbox_depth(struct outbox *o)
         n = sqlite3_column_int64(o->depth, 0);
     db_stmt_done(o->depth, 0);
     return n;
+}
+
+long long outbox_oldest_queued(struct outbox *o)
+{
+    long long t = 0;
+
+    if (sqlite3_step(o->depth) == SQLITE_ROW && sqlite3_column_type(o->depth, 1) != SQLITE_NULL)
+        t = sqlite3_column_int64(o->depth, 1);
+    db_stmt_done(o->depth, 0);
+    return t;
 }
 
 size_t outbox_in_flight(const struct outbox *o)

@@ -106,6 +106,8 @@ void outbox_kick(struct outbox *o);
 
 /* Queued messages, and sends in flight. */
 long long outbox_depth(struct outbox *o);
+/* Unix time the oldest queued message was queued, 0 when none waits. */
+long long outbox_oldest_queued(struct outbox *o);
 size_t outbox_in_flight(const struct outbox *o);
 
 #endif

@@ -216,6 +216,14 @@ static void request_reaches_on_call_then_reminder_then_lead_and_client(void **st
     t = texts_to(&w, CLIENT);
     assert_contains(t, "Sosiaalipäivystys (Helsinki)");
     free(t);
+    /* Monitoring sees it: one callback past its window, nothing stuck in the outbox. */
+    struct testlib_response hr;
+    char url[256];
+    snprintf(url, sizeof(url), "%s/healthz", w.s.base_url);
+    assert_int_equal(testlib_http("GET", url, NULL, NULL, 0, &hr), 0);
+    assert_contains(hr.body, "\"callbacks_overdue\":1");
+    assert_contains(hr.body, "\"outbox_depth\":");
+    testlib_response_release(&hr);
     /* Logged anonymously as a callback request. */
     assert_int_equal(db_count(&w, "SELECT count(*) FROM contact_log WHERE event = "
                                   "'callback_requested' AND city = 'Helsinki'"),
