@@ -76,43 +76,15 @@ static void stop_world(struct world *w)
 
 static void send_sms(struct world *w, const char *from, const char *text)
 {
-    char url[256], id[32];
-    struct testlib_response r;
-    const char *const form_ct[] = {"Content-Type: application/x-www-form-urlencoded", NULL};
+    char id[32];
 
-    snprintf(url, sizeof(url), "%s/webhooks/46elks/sms?token=%s", w->s.base_url, ELKS_HOOK);
     snprintf(id, sizeof(id), "cb-%d", w->next_id++);
-    const char *const pairs[] = {"id",           id,        "from", from, "to",
-                                 "+46766861004", "message", text,   NULL};
-    char *form = testlib_form(pairs);
-
-    assert_int_equal(testlib_http("POST", url, form_ct, form, strlen(form), &r), 0);
-    assert_int_equal(r.status, 204);
-    testlib_response_release(&r);
-    free(form);
+    assert_int_equal(testlib_send_elks(w->s.base_url, ELKS_HOOK, id, from, text), 204);
 }
 
-/* Texts the emulator accepted for number to, joined by "\n---\n"; owned. */
 static char *texts_to(const struct world *w, const char *to)
 {
-    cJSON *all = testlib_emu_requests(&w->emu), *r;
-    size_t cap = 1;
-    char *out = calloc(1, 1);
-
-    cJSON_ArrayForEach(r, all)
-    {
-        const cJSON *t = cJSON_GetObjectItem(r, "text"), *dst = cJSON_GetObjectItem(r, "to");
-
-        if (!cJSON_IsTrue(cJSON_GetObjectItem(r, "accepted")) || !cJSON_IsString(t) ||
-            !cJSON_IsString(dst) || strcmp(dst->valuestring, to) != 0)
-            continue;
-        cap += strlen(t->valuestring) + 6;
-        out = realloc(out, cap);
-        strcat(out, t->valuestring);
-        strcat(out, "\n---\n");
-    }
-    cJSON_Delete(all);
-    return out;
+    return testlib_emu_texts_to(&w->emu, to);
 }
 
 struct wait_text {

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "db.h"
 #include "directory.h"
 #include "directory_import.h"
@@ -858,4 +859,42 @@ int testlib_load_directory(struct place_table **places, struct directory **servi
     free(postal);
     free(csv);
     return rc;
+}
+
+long testlib_send_elks(const char *base_url, const char *token, const char *id, const char *from,
+                       const char *text)
+{
+    static const char *const form_ct[] = {"Content-Type: application/x-www-form-urlencoded", NULL};
+    const char *const pairs[] = {"id",           id,        "from", from, "to",
+                                 "+46766861004", "message", text,   NULL};
+    char url[512], *form = testlib_form(pairs);
+    struct testlib_response r;
+    long status = -1;
+
+    snprintf(url, sizeof(url), "%s/webhooks/46elks/sms?token=%s", base_url, token);
+    if (testlib_http("POST", url, form_ct, form, strlen(form), &r) == 0) {
+        status = r.status;
+        testlib_response_release(&r);
+    }
+    free(form);
+    return status;
+}
+
+char *testlib_emu_texts_to(const struct testlib_emu *e, const char *to)
+{
+    cJSON *all = testlib_emu_requests(e), *r;
+    struct buf out;
+
+    buf_init(&out, 1 << 20);
+    cJSON_ArrayForEach(r, all)
+    {
+        const cJSON *t = cJSON_GetObjectItem(r, "text"), *dst = cJSON_GetObjectItem(r, "to");
+
+        if (cJSON_IsTrue(cJSON_GetObjectItem(r, "accepted")) && cJSON_IsString(t) &&
+            cJSON_IsString(dst) && strcmp(dst->valuestring, to) == 0 &&
+            (buf_puts(&out, t->valuestring) != 0 || buf_puts(&out, "\n---\n") != 0))
+            die("texts_to: too long");
+    }
+    cJSON_Delete(all);
+    return buf_detach(&out);
 }

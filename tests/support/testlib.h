@@ -60,6 +60,19 @@ int testlib_server_restart(struct testlib_server *s, const char *extra_json, cha
  */
 void testlib_server_set_clock(const struct testlib_server *s, long long unix_seconds);
 
+/*
+ * Posts an inbound 46elks SMS (form fields id, from, to, message) to the
+ * server at base_url with the route token; asserts nothing, returns the
+ * HTTP status or -1.
+ */
+struct testlib_emu;
+
+long testlib_send_elks(const char *base_url, const char *token, const char *id, const char *from,
+                       const char *text);
+
+/* Texts the emulator accepted for number to, each followed by "\n---\n"; owned ("" if none). */
+char *testlib_emu_texts_to(const struct testlib_emu *e, const char *to);
+
 struct place_table;
 struct directory;
 
