@@ -388,27 +388,25 @@ static bool asks_for_place(const struct flow_set *set)
     return false;
 }
 
-static void check_nearest(struct checker *c, const struct flow_node *node)
+/* Nearest and callback nodes work from the person's place: warns (why) if nothing asks it. */
+static void check_needs_place(struct checker *c, const struct flow_node *node, const char *why)
 {
     char path[PATH_LEN];
 
     check_message(c, node);
     if (!asks_for_place(c->set))
         diag_add(c->d, DIAG_WARNING, c->flow->file, node_path(path, node, "%s", ""),
-                 "no input node asks for a place (expect place or postal_code), so this node "
-                 "can only give national services");
+                 "no input node asks for a place (expect place or postal_code), so %s", why);
 }
 
-/* A callback goes to the team of the person's city: something must ask where they are. */
+static void check_nearest(struct checker *c, const struct flow_node *node)
+{
+    check_needs_place(c, node, "this node can only give national services");
+}
+
 static void check_callback(struct checker *c, const struct flow_node *node)
 {
-    char path[PATH_LEN];
-
-    check_message(c, node);
-    if (!asks_for_place(c->set))
-        diag_add(c->d, DIAG_WARNING, c->flow->file, node_path(path, node, "%s", ""),
-                 "no input node asks for a place (expect place or postal_code), so no team "
-                 "can be chosen and every request ends in the no-team reply");
+    check_needs_place(c, node, "no team can be chosen and every request ends in the no-team reply");
 }
 
 typedef void kind_check_fn(struct checker *c, const struct flow_node *node);
