@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "admin_web.h"
 #include "batch.h"
 #include "callback.h"
 #include "clock.h"
@@ -36,6 +37,7 @@
 #include "team.h"
 #include "sms_channel.h"
 #include "ussd_channel.h"
+#include "worker_web.h"
 
 #define PURGE_CHUNK 500 /* rows per purge statement: bounded work per loop turn */
 
@@ -62,6 +64,9 @@ struct app {
     struct sms_channel *sms;
     struct ussd_channel *ussd;
     struct contact_log *log;
+    /* The administrators' report page (admin_web.c). */
+    struct admin_web *admin_web;
+    struct worker_web *worker_web; /* the workers' page (worker_web.c) */
     struct event *maintenance;
     uint8_t contact_key[CRYPTO_KEY_LEN], number_key[CRYPTO_KEY_LEN];
     size_t flow_reload_errors; /* problems in the last failed reload, 0 after a
@@ -460,6 +465,27 @@ static int start(struct app *a, char *err)
     if ((a->sms = sms_channel_new(&deps, a->http, err)) == NULL ||
         (a->ussd = ussd_channel_new(&deps, a->http, err)) == NULL)
         return EXIT_FAILURE;
+    /* ---- The workers' page: sign-in, callback requests (worker_web.c) ---- */
+    struct worker_web_deps wdeps = {
+        .cfg = cfg,
+        .db = a->db,
+        .batch = a->batch,
+        .teams = &a->teams,
+        .number_key = a->number_key,
+    };
+    if ((a->worker_web = worker_web_new(&wdeps, a->http, err)) == NULL)
+        return EXIT_FAILURE;
+    /* ---- end of the workers' page ---- */
+    /* ---- The administrators' report page, when admin.token is set (admin_web.c) ---- */
+    struct admin_web_deps adeps = {
+        .cfg = cfg,
+        .db = a->db,
+        .flows = &a->flows,
+        .secret = a->secret,
+    };
+    if ((a->admin_web = admin_web_new(&adeps, a->http, err)) == NULL)
+        return EXIT_FAILURE;
+    /* ---- end of the administrators' report page ---- */
     struct timeval every = {cfg->maintenance_interval, 0};
     if ((a->maintenance = event_new(a->base, -1, EV_PERSIST, maintenance_cb, a)) == NULL ||
         event_add(a->maintenance, &every) != 0) {
@@ -505,6 +531,12 @@ static void stop(struct app *a)
     http_client_free(a->http_client);
     batch_free(a->batch); /* pending jobs still answer their requests */
     http_server_free(a->http);
+    /* ---- The workers' page: after the batch and the server, which may still call it ---- */
+    worker_web_free(a->worker_web);
+    /* ---- end of the workers' page ---- */
+    /* ---- The administrators' report page: after the server, which may still call it ---- */
+    admin_web_free(a->admin_web);
+    /* ---- end of the administrators' report page ---- */
     sms_channel_free(a->sms);
     ussd_channel_free(a->ussd);
     contact_log_free(a->log);

@@ -34,6 +34,7 @@ static int check_nonempty(const char *value, char *err);
 static int check_url(const char *value, char *err);
 static int check_gateway_name(const char *value, char *err);
 static int check_teams(const char *value, char *err);
+static int check_admin_token(const char *value, char *err);
 
 #define STR(path, field, def, check)                                                               \
     {                                                                                              \
@@ -120,6 +121,7 @@ static const struct config_key keys[] = {
     INT("worker.token_days", worker.token_days, "90", 1, 3650),
     INT("worker.session_idle", worker.session_idle, "1800", 60, 86400),
     INT("worker.trusted_proxy", worker.trusted_proxy, "0", 0, 1),
+    SECRET("admin.token", admin.token, check_admin_token),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -172,6 +174,26 @@ static int check_teams(const char *value, char *err)
 
     team_list_release(&l);
     return rc;
+}
+
+/* The admin token guards every statistic: long enough that guessing is hopeless. */
+static int check_admin_token(const char *value, char *err)
+{
+    size_t n = strlen(value);
+
+    if (n == 0)
+        return 0;
+    if (n < 24 || n > 256) {
+        err_set(err, "must be 24 to 256 characters (empty turns /admin off), got %zu", n);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (value[i] <= ' ' || value[i] > '~') {
+            err_set(err, "must be printable ASCII without spaces");
+            return -1;
+        }
+    }
+    return 0;
 }
 
 static int check_listen(const char *value, char *err)

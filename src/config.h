@@ -94,6 +94,11 @@ struct config_worker {
     long trusted_proxy; /* 1: X-Forwarded-Proto from a loopback peer tells whether TLS was used */
 };
 
+/* The administrators' report page (admin_web.c). */
+struct config_admin {
+    char *token; /* secret: Bearer token and sign-in token of /admin; empty: /admin is off (404) */
+};
+
 struct config_abuse {
     long per_number_hour; /* outgoing messages to one number per hour */
     long per_number_day;
@@ -126,6 +131,7 @@ struct config {
     struct config_abuse abuse;
     struct config_callbacks callbacks;
     struct config_worker worker;
+    struct config_admin admin;
 };
 
 /* Fills cfg with the embedded defaults. Release with config_release(). */

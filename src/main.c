@@ -3,14 +3,19 @@
  * effective configuration and its own arguments; `--config FILE` may appear
  * anywhere on the line.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "app.h"
+#include "cli_backup.h"
 #include "cli_directory.h"
 #include "cli_flows.h"
+#include "cli_report.h"
+#include "cli_worker.h"
 #include "config.h"
 #include "err.h"
 #include "exitcode.h"
@@ -24,15 +29,31 @@ struct command {
     int (*run)(const struct config *cfg, int argc, char **argv);
 };
 
+/* ---- Root: `katto serve` refuses it unless --allow-root or KATTO_ALLOW_ROOT=1 ---- */
+static bool allow_root_env; /* KATTO_ALLOW_ROOT=1, taken out of the environment in main() */
+
 static int cmd_serve(const struct config *cfg, int argc, char **argv)
 {
-    (void)argv;
-    if (argc > 0) {
-        fprintf(stderr, "katto serve: unexpected argument '%s'\n", argv[0]);
-        return EXIT_USAGE;
+    bool allow_root = allow_root_env;
+
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--allow-root") != 0) {
+            fprintf(stderr, "katto serve: unexpected argument '%s'\n", argv[i]);
+            return EXIT_USAGE;
+        }
+        allow_root = true;
     }
+    if (geteuid() == 0 && !allow_root) {
+        fprintf(stderr, "katto serve: refusing to run as root: run it as its own unprivileged "
+                        "user (deploy/katto.service uses 'katto'); in a throwaway container "
+                        "pass --allow-root or set KATTO_ALLOW_ROOT=1\n");
+        return EXIT_NOPERM;
+    }
+    if (geteuid() == 0)
+        log_warn("server.as_root", "note=\"allowed by --allow-root or KATTO_ALLOW_ROOT=1\"");
     return app_serve(cfg);
 }
+/* ---- end of the root check ---- */
 
 static int cmd_config(const struct config *cfg, int argc, char **argv)
 {
@@ -57,7 +78,7 @@ static int cmd_version(const struct config *cfg, int argc, char **argv)
 static int cmd_help(const struct config *cfg, int argc, char **argv);
 
 static const struct command commands[] = {
-    {"serve", "run the helpline server", cmd_serve},
+    {"serve", "run the helpline server (refuses root unless --allow-root)", cmd_serve},
     {"config", "print the effective configuration, secrets masked", cmd_config},
     {"check", "check flow files: katto check [--strict] [FILES|DIR]", cli_check},
     {"chat", "try the flows in a terminal: [--flow F] [--lang L] [--channel sms|ussd]", cli_chat},
@@ -66,6 +87,10 @@ static const struct command commands[] = {
      cli_import},
     {"services", "the service directory: near PLACE | stale [--days N] | list [--city C]",
      cli_services},
+    {"worker", "outreach workers: add NAME --team T | renew NAME | remove NAME | list", cli_worker},
+    {"backup", "copy the database while the server runs: backup [--force] FILE", cli_backup},
+    {"report", "anonymous statistics: [--from D] [--to D] [--by city,week,...] [--format F]",
+     cli_report},
     {"version", "print the version", cmd_version},
     {"help", "show this help", cmd_help},
 };
@@ -119,6 +144,10 @@ int main(int argc, char **argv)
         usage(stderr);
         return EXIT_USAGE;
     }
+    /* A switch of `katto serve`, not a setting: out of the way of the KATTO_ settings check. */
+    const char *allow_root = getenv("KATTO_ALLOW_ROOT");
+    allow_root_env = allow_root != NULL && strcmp(allow_root, "1") == 0;
+    unsetenv("KATTO_ALLOW_ROOT");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
         if (strcmp(rest[0], commands[i].name) != 0)
             continue;
