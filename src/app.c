@@ -300,7 +300,8 @@ static void callbacks_maintenance(struct app *a, long long now)
     if (a->callbacks == NULL || db_exec(a->db, "BEGIN IMMEDIATE", "callbacks", err) != 0)
         return;
     if ((sent = callback_tick(a->callbacks, now, err)) < 0 ||
-        (purged = callback_purge(a->callbacks, now, PURGE_CHUNK, err)) < 0) {
+        (purged = callback_purge(a->callbacks, now, PURGE_CHUNK, err)) < 0 ||
+        (a->worker_web != NULL && worker_web_purge(a->worker_web, now, PURGE_CHUNK, err) < 0)) {
         log_error("maintenance.callbacks", "problem=\"%s\"", err);
         db_exec(a->db, "ROLLBACK", "callbacks", err);
         return;

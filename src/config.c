@@ -121,6 +121,7 @@ static const struct config_key keys[] = {
     INT("worker.token_days", worker.token_days, "90", 1, 3650),
     INT("worker.session_idle", worker.session_idle, "1800", 60, 86400),
     INT("worker.trusted_proxy", worker.trusted_proxy, "0", 0, 1),
+    INT("worker.audit_days", worker.audit_days, "730", 30, 3650),
     SECRET("admin.token", admin.token, check_admin_token),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

@@ -92,6 +92,7 @@ struct config_worker {
     long token_days;    /* a worker's sign-in token expires after this */
     long session_idle;  /* seconds without a request before a worker session ends */
     long trusted_proxy; /* 1: X-Forwarded-Proto from a loopback peer tells whether TLS was used */
+    long audit_days;    /* worker audit rows are kept this long */
 };
 
 /* The administrators' report page (admin_web.c). */

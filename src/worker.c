@@ -18,7 +18,8 @@
 struct worker_store {
     sqlite3 *db;
     sqlite3_stmt *insert, *by_name, *renew, *revoke, *end_sessions, *list, *audit, *by_token,
-        *session_insert, *session_find, *session_touch, *session_delete, *session_purge;
+        *session_insert, *session_find, *session_touch, *session_delete, *session_purge,
+        *audit_purge;
 };
 
 #define ACCOUNT_COLUMNS "id, name, team, created_at, expires_at, revoked_at"
@@ -67,7 +68,11 @@ static int prepare(struct worker_store *ws, char *err)
            db_prepare(db,
                       "DELETE FROM worker_sessions WHERE id_hash IN (SELECT id_hash FROM "
                       "worker_sessions WHERE expires_at <= ?1 LIMIT ?2)",
-                      &ws->session_purge, err);
+                      &ws->session_purge, err) ||
+           db_prepare(db,
+                      "DELETE FROM worker_audit WHERE id IN (SELECT id FROM worker_audit WHERE "
+                      "at < ?1 ORDER BY id LIMIT ?2)",
+                      &ws->audit_purge, err);
 }
 
 struct worker_store *worker_store_new(sqlite3 *db, char *err)
@@ -91,11 +96,11 @@ void worker_store_free(struct worker_store *ws)
 {
     if (ws == NULL)
         return;
-    sqlite3_stmt *all[] = {ws->insert,       ws->by_name,       ws->renew,
-                           ws->revoke,       ws->end_sessions,  ws->list,
-                           ws->audit,        ws->by_token,      ws->session_insert,
-                           ws->session_find, ws->session_touch, ws->session_delete,
-                           ws->session_purge};
+    sqlite3_stmt *all[] = {ws->insert,        ws->by_name,       ws->renew,
+                           ws->revoke,        ws->end_sessions,  ws->list,
+                           ws->audit,         ws->by_token,      ws->session_insert,
+                           ws->session_find,  ws->session_touch, ws->session_delete,
+                           ws->session_purge, ws->audit_purge};
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
         sqlite3_finalize(all[i]);
     free(ws);
@@ -417,6 +422,22 @@ static int purge_sessions(struct worker_store *ws, long long now, char *err)
     sqlite3_bind_int64(ws->session_purge, 1, now);
     sqlite3_bind_int(ws->session_purge, 2, SESSION_PURGE);
     return run(ws, ws->session_purge, "purge sessions", err);
+}
+
+int worker_purge(struct worker_store *ws, long long now, long audit_days, int limit, char *err)
+{
+    int n;
+
+    sqlite3_bind_int64(ws->session_purge, 1, now);
+    sqlite3_bind_int(ws->session_purge, 2, limit);
+    if (run(ws, ws->session_purge, "purge sessions", err) != 0)
+        return -1;
+    n = sqlite3_changes(ws->db);
+    sqlite3_bind_int64(ws->audit_purge, 1, now - (long long)audit_days * 86400);
+    sqlite3_bind_int(ws->audit_purge, 2, limit);
+    if (run(ws, ws->audit_purge, "purge audit", err) != 0)
+        return -1;
+    return n + sqlite3_changes(ws->db);
 }
 
 int worker_sign_in(struct worker_store *ws, const char *token, long long now, long idle,

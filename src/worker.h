@@ -91,6 +91,12 @@ int worker_audit(struct worker_store *ws, long long now, long long worker_id, co
                  long long request_id, const char *detail, char *err);
 
 /* A signed-in worker. */
+/*
+ * Inside a transaction: deletes at most limit ended sessions and at most
+ * limit audit rows older than audit_days. Returns how many rows went, or -1.
+ */
+int worker_purge(struct worker_store *ws, long long now, long audit_days, int limit, char *err);
+
 struct worker_session {
     struct worker_account who;
     char csrf[WORKER_CSRF_HEX];

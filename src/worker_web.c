@@ -941,6 +941,11 @@ fail:
     return NULL;
 }
 
+int worker_web_purge(struct worker_web *w, long long now, int limit, char *err)
+{
+    return worker_purge(w->ws, now, w->d.cfg->worker.audit_days, limit, err);
+}
+
 void worker_web_free(struct worker_web *w)
 {
     if (w == NULL)

@@ -47,6 +47,9 @@ struct worker_web;
 struct worker_web *worker_web_new(const struct worker_web_deps *deps, struct http_server *http,
                                   char *err);
 
+/* Inside a transaction: ended sessions and old audit rows (worker.audit_days). Rows or -1. */
+int worker_web_purge(struct worker_web *w, long long now, int limit, char *err);
+
 /* Frees w; call after the batch and the HTTP server are gone (they may call into it). */
 void worker_web_free(struct worker_web *w);
 
