@@ -401,10 +401,9 @@ static int file_callback(struct step *st, const struct flow_node *n, bool sender
     return 0;
 }
 
-/* True if text is a phone number (digits, spaces, dashes, a leading +); writes it as E.164. */
-static bool callback_number(const char *text, char out[FLOW_CALLBACK_NUMBER_MAX])
+/* True if text looks like a phone number: digits with spaces, dashes, brackets, a leading +. */
+static bool looks_like_number(const char *text)
 {
-    char e164[GATEWAY_NUMBER_MAX];
     size_t digits = 0;
 
     for (const char *p = text; *p; p++) {
@@ -413,8 +412,23 @@ static bool callback_number(const char *text, char out[FLOW_CALLBACK_NUMBER_MAX]
         else if (*p != ' ' && *p != '-' && *p != '+' && *p != '(' && *p != ')')
             return false;
     }
-    if (digits < 6 || gateway_normalise_number(text, e164) != 0 ||
-        strlen(e164) >= FLOW_CALLBACK_NUMBER_MAX)
+    return digits >= 6;
+}
+
+/*
+ * A number as a person types it, into E.164: "+358 50 123 4567", "00358...",
+ * or a Finnish national number with its 0 ("050 123 4567"). Bare digits
+ * without 0 or + ("501234567") are refused rather than guessed: a wrong
+ * guess would send a worker to call a stranger.
+ */
+static bool callback_number(const char *text, char out[FLOW_CALLBACK_NUMBER_MAX])
+{
+    char e164[GATEWAY_NUMBER_MAX];
+    const char *first = text + strspn(text, " (");
+
+    if (*first != '+' && *first != '0')
+        return false;
+    if (gateway_normalise_number(text, e164) != 0 || strlen(e164) >= FLOW_CALLBACK_NUMBER_MAX)
         return false;
     memcpy(out, e164, strlen(e164) + 1);
     return true;
@@ -471,9 +485,11 @@ static int callback_answer(struct step *st, const struct flow *f, const struct f
     }
     if (utf8_count(text) < 3 || strlen(text) >= FLOW_CALLBACK_MEET_MAX)
         return 0;
+    if (looks_like_number(text) && !callback_number(text, number))
+        return 0; /* asked again: the number must start with 0 or + */
     flow_session_set_var(st->s, "_cb", "");
     *next = n->next;
-    if (callback_number(text, number))
+    if (looks_like_number(text))
         return file_callback(st, n, false, number, NULL);
     return file_callback(st, n, false, NULL, text);
 }

@@ -513,6 +513,8 @@ static void callback_without_consent_takes_another_number_or_a_place(void **stat
     t = send(f, "2"); /* not this number */
     assert_contains(t, "tai paikka ja aika tavata");
     assert_false(f->r.callback.filed);
+    assert_contains(send(f, "401234567"), "tai paikka ja aika"); /* no 0 or +: not guessed */
+    assert_false(f->r.callback.filed);
     t = send(f, "040 123 4567");
     assert_true(f->r.callback.filed);
     assert_false(f->r.callback.sender_safe);
