@@ -13,11 +13,16 @@
 #define XLABEL_HEIGHT 44
 #define LEGEND_ROW 22
 #define GROUP_GAP 16
-#define MIN_PLOT_WIDTH 360
+#define MIN_PLOT_WIDTH 480 /* the title fits */
 
-/* Okabe & Ito's colours, told apart by people with colour-blindness too; grey is "unknown". */
+/*
+ * Okabe & Ito's colours, then Paul Tol's muted ones: told apart by people with
+ * colour-blindness too, twelve before they repeat (the seven programme cities
+ * and their neighbours fit); grey is kept for "unknown".
+ */
 static const char *const palette[] = {"#0072B2", "#E69F00", "#009E73", "#CC79A7",
-                                      "#56B4E9", "#D55E00", "#F0E442", "#000000"};
+                                      "#56B4E9", "#D55E00", "#F0E442", "#000000",
+                                      "#882255", "#44AA99", "#999933", "#332288"};
 #define UNKNOWN_COLOUR "#999999"
 
 int report_xml_escape(struct buf *out, const char *s)
@@ -104,7 +109,7 @@ static void lay_out(const struct report *r, struct layout *l)
 
     memset(l, 0, sizeof(*l));
     l->t = t;
-    l->bar = t->nrows <= 4 ? 16 : 10;
+    l->bar = t->nrows <= 4 ? 18 : 14; /* wide enough for the "<5" above a hidden one */
     l->group = (int)t->nrows * l->bar + GROUP_GAP;
     l->plot_width = (int)t->ncols * l->group;
     if (l->plot_width < MIN_PLOT_WIDTH)
@@ -122,31 +127,27 @@ static int bar_y(const struct layout *l, long long n)
 
 static int head(const struct report *r, const struct layout *l, struct buf *out, bool standalone)
 {
-    return (standalone && buf_puts(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n") != 0) ||
-                   buf_printf(out,
-                              "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
-                              "height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" "
-                              "aria-labelledby=\"katto-chart-title\" font-family=\"sans-serif\" "
-                              "font-size=\"12\">\n",
-                              l->width, l->height, l->width, l->height) != 0 ||
-                   buf_printf(out,
-                              "<title id=\"katto-chart-title\">Contacts per week by city, %s to "
-                              "%s</title>\n",
-                              r->q.from, r->q.to) != 0 ||
-                   buf_puts(out,
-                            "<defs><pattern id=\"katto-hatch\" width=\"6\" height=\"6\" "
-                            "patternUnits=\"userSpaceOnUse\" "
-                            "patternTransform=\"rotate(45)\"><rect width=\"6\" height=\"6\" "
-                            "fill=\"#ffffff\"/><line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"6\" "
-                            "stroke=\"#777777\" stroke-width=\"2\"/></pattern></defs>\n") != 0 ||
-                   buf_puts(out, "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n") !=
-                       0 ||
-                   buf_printf(out,
-                              "<text x=\"%d\" y=\"24\" font-size=\"15\" font-weight=\"bold\" "
-                              "fill=\"#222222\">Contacts per week by city, %s to %s</text>\n",
-                              PAD_LEFT, r->q.from, r->q.to) != 0
-               ? -1
-               : 0;
+    if (standalone && buf_puts(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n") != 0)
+        return -1;
+    if (buf_printf(out,
+                   "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+                   "viewBox=\"0 0 %d %d\" role=\"img\" aria-labelledby=\"katto-chart-title\" "
+                   "font-family=\"sans-serif\" font-size=\"12\">\n"
+                   "<title id=\"katto-chart-title\">Contacts per week by city, %s to %s</title>\n",
+                   l->width, l->height, l->width, l->height, r->q.from, r->q.to) != 0)
+        return -1;
+    /* The hatch that marks a hidden count; a white background for viewers that show none. */
+    if (buf_puts(out, "<defs><pattern id=\"katto-hatch\" width=\"6\" height=\"6\" "
+                      "patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\">"
+                      "<rect width=\"6\" height=\"6\" fill=\"#ffffff\"/><line x1=\"0\" "
+                      "y1=\"0\" x2=\"0\" y2=\"6\" stroke=\"#777777\" stroke-width=\"2\"/>"
+                      "</pattern></defs>\n"
+                      "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n") != 0)
+        return -1;
+    return buf_printf(out,
+                      "<text x=\"%d\" y=\"24\" font-size=\"15\" font-weight=\"bold\" "
+                      "fill=\"#222222\">Contacts per week by city, %s to %s</text>\n",
+                      PAD_LEFT, r->q.from, r->q.to);
 }
 
 /* Grid lines with their numbers, the axes, and the y axis' name. */
@@ -202,7 +203,7 @@ static int bar(const struct layout *l, struct buf *out, size_t city, size_t week
     if (c->mark == REPORT_SHOWN)
         return 0;
     if (buf_printf(out,
-                   "<text x=\"%d\" y=\"%d\" font-size=\"9\" text-anchor=\"middle\" "
+                   "<text x=\"%d\" y=\"%d\" font-size=\"8\" text-anchor=\"middle\" "
                    "fill=\"#444444\">",
                    x + l->bar / 2, base - h - 3) != 0 ||
         report_xml_escape(out, report_cell_text(c, text)) != 0 || buf_puts(out, "</text>\n") != 0)
