@@ -41,36 +41,10 @@ struct admin_web {
 
 /* ---- who may ask ----------------------------------------------------------------------- */
 
-static bool is_loopback(const struct sockaddr *sa)
-{
-    if (sa->sa_family == AF_INET)
-        return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
-    if (sa->sa_family == AF_INET6) {
-        const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-
-        return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
-    }
-    return false;
-}
-
-/*
- * Katto speaks plain HTTP: statistics go only to a loopback peer (a TLS
- * proxy on this host, or a browser on it), and behind a trusted proxy only
- * when it says the administrator's connection was HTTPS. The same rule as
- * the workers' page.
- */
+/* The workers' rule (http_exchange_over_tls): statistics need HTTPS too. */
 static bool over_tls(const struct admin_web *w, struct http_exchange *ex)
 {
-    struct evhttp_connection *evcon = evhttp_request_get_connection(http_exchange_request(ex));
-    const struct sockaddr *peer = evcon != NULL ? evhttp_connection_get_addr(evcon) : NULL;
-    const char *proto;
-
-    if (peer == NULL || !is_loopback(peer))
-        return false;
-    if (!w->cfg->worker.trusted_proxy)
-        return true;
-    proto = http_exchange_header(ex, "X-Forwarded-Proto");
-    return proto != NULL && strcasecmp(proto, "https") == 0;
+    return http_exchange_over_tls(ex, w->cfg->worker.trusted_proxy != 0);
 }
 
 /* Constant time whatever the lengths: the hashes of the two tokens are compared. */

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "err.h"
@@ -500,4 +501,36 @@ size_t http_server_in_flight(const struct http_server *s)
 size_t http_server_connections(const struct http_server *s)
 {
     return s->open;
+}
+
+const struct sockaddr *http_exchange_peer(struct http_exchange *ex)
+{
+    struct evhttp_connection *evcon = evhttp_request_get_connection(http_exchange_request(ex));
+
+    return evcon != NULL ? evhttp_connection_get_addr(evcon) : NULL;
+}
+
+bool http_addr_is_loopback(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+    if (sa->sa_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+
+        return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+    }
+    return false;
+}
+
+bool http_exchange_over_tls(struct http_exchange *ex, bool trusted_proxy)
+{
+    const struct sockaddr *peer = http_exchange_peer(ex);
+    const char *proto;
+
+    if (peer == NULL || !http_addr_is_loopback(peer))
+        return false;
+    if (!trusted_proxy)
+        return true;
+    proto = http_exchange_header(ex, "X-Forwarded-Proto");
+    return proto != NULL && strcasecmp(proto, "https") == 0;
 }

@@ -77,6 +77,20 @@ const char *http_exchange_body(struct http_exchange *ex, size_t *len);
 /* The underlying request, for adapters that need libevent calls directly. */
 struct evhttp_request *http_exchange_request(struct http_exchange *ex);
 
+/* The TCP peer of ex, or NULL if the connection is gone. Borrowed. */
+const struct sockaddr *http_exchange_peer(struct http_exchange *ex);
+
+/* True for 127.0.0.0/8 and ::1 (also as an IPv4-mapped address). */
+bool http_addr_is_loopback(const struct sockaddr *sa);
+
+/*
+ * Whether the person at the other end used HTTPS. Katto speaks plain HTTP,
+ * so pages with personal data (workers, administrators) are served only to
+ * a loopback peer (a TLS proxy on this host, or a browser on it); with
+ * trusted_proxy, only when that proxy says X-Forwarded-Proto: https.
+ */
+bool http_exchange_over_tls(struct http_exchange *ex, bool trusted_proxy);
+
 /* Adds a response header before the reply. */
 void http_exchange_add_header(struct http_exchange *ex, const char *name, const char *value);
 

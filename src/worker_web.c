@@ -519,41 +519,9 @@ static void job_free(struct job *j)
     free(j);
 }
 
-static bool is_loopback(const struct sockaddr *sa)
-{
-    if (sa->sa_family == AF_INET)
-        return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
-    if (sa->sa_family == AF_INET6) {
-        const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-
-        return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
-    }
-    return false;
-}
-
-static const struct sockaddr *peer_of(struct http_exchange *ex)
-{
-    struct evhttp_connection *evcon = evhttp_request_get_connection(http_exchange_request(ex));
-
-    return evcon != NULL ? evhttp_connection_get_addr(evcon) : NULL;
-}
-
-/*
- * Katto speaks plain HTTP: the worker pages are served only to a loopback
- * peer (a TLS proxy on this host, or a browser on it), and behind a trusted
- * proxy only when it says the worker's connection was HTTPS.
- */
 static bool over_tls(const struct worker_web *w, struct http_exchange *ex)
 {
-    const struct sockaddr *peer = peer_of(ex);
-    const char *proto;
-
-    if (peer == NULL || !is_loopback(peer))
-        return false;
-    if (!w->d.cfg->worker.trusted_proxy)
-        return true;
-    proto = http_exchange_header(ex, "X-Forwarded-Proto");
-    return proto != NULL && strcasecmp(proto, "https") == 0;
+    return http_exchange_over_tls(ex, w->d.cfg->worker.trusted_proxy != 0);
 }
 
 /*
@@ -563,7 +531,7 @@ static bool over_tls(const struct worker_web *w, struct http_exchange *ex)
  */
 static void client_of(const struct worker_web *w, struct http_exchange *ex, char *out, size_t cap)
 {
-    const struct sockaddr *peer = peer_of(ex);
+    const struct sockaddr *peer = http_exchange_peer(ex);
     const char *xff = http_exchange_header(ex, "X-Forwarded-For");
     char addr[INET6_ADDRSTRLEN] = "?";
 
