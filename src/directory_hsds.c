@@ -463,7 +463,7 @@ static int e164_from(const char *printed, char out[24])
     digits[n] = '\0';
     if (plus)
         snprintf(out, 24, "+%s", digits);
-    else if (strncmp(digits, "00", 2) == 0)
+    else if (digits[0] == '0' && digits[1] == '0')
         snprintf(out, 24, "+%s", digits + 2);
     else if (digits[0] == '0')
         snprintf(out, 24, "+358%s", digits + 1);

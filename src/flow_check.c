@@ -179,7 +179,8 @@ static void check_placeholders_extra(struct checker *c, const char *file, const 
     for (size_t i = 0; i < t->n; i++) {
         const char *s = t->items[i].text;
 
-        snprintf(path, sizeof(path), "%s.%s", prefix, t->items[i].lang);
+        if (snprintf(path, sizeof(path), "%s.%s", prefix, t->items[i].lang) < 0)
+            path[0] = '\0'; /* a path cut short still names the node */
         for (const char *open = strchr(s, '{'); open != NULL; open = strchr(open, '{')) {
             const char *close = strchr(open + 1, '}');
             size_t len;

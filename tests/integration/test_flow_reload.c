@@ -30,8 +30,8 @@ static void copy_file(const char *from_dir, const char *to_dir, const char *name
     char from[4096], to[4096];
     char *text;
 
-    snprintf(from, sizeof(from), "%s/%s", from_dir, name);
-    snprintf(to, sizeof(to), "%s/%s", to_dir, name);
+    assert_true(snprintf(from, sizeof(from), "%s/%s", from_dir, name) < (int)sizeof(from));
+    assert_true(snprintf(to, sizeof(to), "%s/%s", to_dir, name) < (int)sizeof(to));
     text = testlib_read_file(from, NULL);
     assert_non_null(text);
     testlib_write_file(to, text);

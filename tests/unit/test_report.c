@@ -811,7 +811,7 @@ static void test_csv(void **state)
     text = buf_detach(&b);
     assert_non_null(strstr(text, "\r\n")); /* RFC 4180 line ends */
     for (line = strtok_r(text, "\r\n", &save); line != NULL; line = strtok_r(NULL, "\r\n", &save)) {
-        char *field[8];
+        char *field[8] = {NULL};
 
         assert_int_equal(csv_fields(line, field, 8), 5);
         if (lines++ == 0) {
