@@ -52,8 +52,8 @@ if [ -z "$dest" ] && [ "$(id -u)" -ne 0 ]; then
     die "run it as root (sudo deploy/install.sh), or with DESTDIR=DIR to stage the files"
 fi
 if [ ! -x "$binary" ]; then
-    die "no katto binary at $binary: build it first:
-  scripts/setup
+    die "no katto binary at $binary: install the build dependencies (README, \"Running it for
+real\") and build it first:
   cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKATTO_SANITIZE=OFF
   cmake --build build -j\"\$(nproc)\" --target katto"
 fi

@@ -36,7 +36,8 @@ done
 case "$keep" in '' | *[!0-9]* | 0) echo "katto-backup: --keep must be a number of at least 1" >&2; exit 64 ;; esac
 
 umask 077
-mkdir -p -m 0700 "$dir"
+mkdir -p "$dir"
+chmod 0700 "$dir"
 # Interrupted runs leave FILE.tmp: never a backup, always safe to delete.
 find "$dir" -maxdepth 1 -name 'katto-*.db.tmp*' -type f -delete
 

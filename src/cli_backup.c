@@ -215,8 +215,9 @@ int cli_backup(const struct config *cfg, int argc, char **argv)
         fprintf(stderr, "katto backup: file name too long\n");
         return EXIT_USAGE;
     }
-    snprintf(dir, sizeof(dir), "%s", file);
-    snprintf(dir, sizeof(dir), "%s", dirname(dir));
+    snprintf(tmp, sizeof(tmp), "%s", file); /* dirname may modify its argument */
+    snprintf(dir, sizeof(dir), "%s", dirname(tmp));
+    snprintf(tmp, sizeof(tmp), "%s.tmp", file);
     if (stat(cfg->database, &st_db) != 0) {
         fprintf(stderr, "katto backup: no database at '%s': %s\n", cfg->database, strerror(errno));
         return EXIT_FAILURE;
