@@ -92,7 +92,8 @@ static int put_checked(struct csv_reader *r, struct rowbuf *b, char c, char *err
 /* Terminates the current field; returns -1 if it is not UTF-8 or the row is full. */
 static int end_field(struct csv_reader *r, struct rowbuf *b, char *err)
 {
-    if (!utf8_valid(b->data + b->field_start, b->len - b->field_start))
+    /* An empty first field has no buffer yet, and NULL + 0 is undefined behaviour. */
+    if (b->len > b->field_start && !utf8_valid(b->data + b->field_start, b->len - b->field_start))
         return fail(r, r->line + 1, err, "invalid UTF-8");
     if (put_checked(r, b, '\0', err) < 0)
         return -1;

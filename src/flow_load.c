@@ -75,14 +75,24 @@ static void *alloc_array(struct loader *l, size_t n, size_t size)
 
 /*
  * Copies s for quoting in a one-line message: cut on a character boundary,
- * control characters as '?', so a stray newline cannot break the output.
+ * control characters and bytes of invalid UTF-8 (a key may hold them) as
+ * '?', so a stray newline cannot break the output and the message stays UTF-8.
  */
 static const char *shown(const char *s, char out[SHOWN_LEN])
 {
     size_t n = utf8_truncate(s, SHOWN_LEN - 4);
 
-    for (size_t i = 0; i < n; i++)
-        out[i] = (unsigned char)s[i] < 0x20 ? '?' : s[i];
+    for (size_t i = 0, next = 0; i < n; i = next) {
+        uint32_t cp;
+
+        if (utf8_decode(s, n, &next, &cp) != 0) {
+            out[i] = '?';
+            next = i + 1;
+            continue;
+        }
+        for (size_t j = i; j < next; j++)
+            out[j] = (unsigned char)s[j] < 0x20 ? '?' : s[j];
+    }
     snprintf(out + n, SHOWN_LEN - n, "%s", s[n] != '\0' ? "..." : "");
     return out;
 }

@@ -546,6 +546,47 @@ out:
     return rc;
 }
 
+/*
+ * The safety net under split_sms: fills messages greedily, code point by code
+ * point, each within max_segments as gsm7_analyse counts it, cutting after
+ * the last space when there is one. Plainer, but it cannot fail on valid
+ * UTF-8, so a reply is never lost to an unusual text.
+ */
+static int split_greedy(const char *s, size_t max_segments, struct flow_sms *out)
+{
+    size_t len = strlen(s), start = 0;
+
+    while (start < len) {
+        size_t end = start, last_space = 0, pos = start;
+        uint32_t cp;
+        struct gsm7_info info;
+
+        while (pos < len) {
+            size_t next = pos;
+
+            if (utf8_decode(s, len, &next, &cp) < 0)
+                return -1;
+            if (gsm7_analyse(s + start, next - start, &info) < 0)
+                return -1;
+            if (info.segments > max_segments)
+                break;
+            if (cp == ' ' || cp == '\n')
+                last_space = pos;
+            pos = end = next;
+        }
+        if (end == start)
+            return -1; /* one character over the budget: cannot happen with max_segments >= 1 */
+        if (end < len && last_space > start)
+            end = last_space;
+        if (add_part(out, s + start, end - start, max_segments) < 0)
+            return -1;
+        start = end;
+        while (start < len && (s[start] == ' ' || s[start] == '\n'))
+            start++;
+    }
+    return 0;
+}
+
 int flow_render_sms(const char *text, size_t max_segments, struct flow_sms *out)
 {
     char *s;
@@ -556,6 +597,11 @@ int flow_render_sms(const char *text, size_t max_segments, struct flow_sms *out)
     if (max_segments == 0 || (s = prepare(text)) == NULL)
         return -1;
     rc = s[0] == '\0' ? 0 : split_sms(s, max_segments, out);
+    if (rc < 0 && s[0] != '\0') {
+        /* The planned split found no way (a fuzzer found such texts): fall back. */
+        flow_sms_release(out);
+        rc = split_greedy(s, max_segments, out);
+    }
     if (rc < 0)
         flow_sms_release(out);
     free(s);
