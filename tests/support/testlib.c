@@ -757,7 +757,7 @@ static int pair_cmp(const void *a, const void *b)
 void testlib_twilio_sign(const char *token, const char *url, const char *const *pairs, char out[64])
 {
     size_t n = 0, len = 0;
-    const char **sorted;
+    const char **sorted = NULL; /* die() does not return, but clang cannot tell */
     char *data = NULL;
     FILE *f = open_memstream(&data, &len);
     unsigned char md[EVP_MAX_MD_SIZE];
