@@ -78,6 +78,7 @@ struct flow_node {
     char *id;
     enum flow_kind kind;
     struct flow_text text; /* message, menu, input prompt, end; may be empty for others */
+    bool ucs2;             /* written in a script outside GSM-7 on purpose: no UCS-2 warning */
     char *next;            /* message, input, language; switch: the default branch */
 
     struct flow_option *options; /* menu */

@@ -30,6 +30,7 @@ struct checker {
     struct flow_check_options opt;
     struct diag *d;
     const struct flow *flow; /* the flow being checked */
+    bool ucs2_intended;      /* the node being checked says "ucs2": true */
     size_t more_chars;       /* longest global "more" label, in characters */
 };
 
@@ -116,6 +117,8 @@ static void warn_ucs2(struct checker *c, const char *file, const char *path, con
 {
     char ch[GSM7_DESCRIBE_LEN];
 
+    if (c->ucs2_intended)
+        return; /* Russian or Arabic cannot be GSM-7; the segment limits still apply */
     diag_add(c->d, DIAG_WARNING, file, path, "forces UCS-2 because of %s",
              gsm7_describe_char(k->sms.first_ucs2_char, ch));
 }
@@ -1010,9 +1013,11 @@ void flow_check_set(const struct flow_set *set, const struct flow_check_options 
             diag_add(d, DIAG_ERROR, c.flow->file, "start", "unknown node '%s'",
                      shown(c.flow->start, id));
         for (size_t i = 0; i < c.flow->nnodes; i++) {
+            c.ucs2_intended = c.flow->nodes[i].ucs2;
             kind_checks[c.flow->nodes[i].kind](&c, &c.flow->nodes[i]);
             check_node_texts(&c, &c.flow->nodes[i]);
         }
+        c.ucs2_intended = false;
     }
     check_graph(&c);
 }

@@ -1119,6 +1119,7 @@ static int answer(struct step *st, const char *text)
         return rc;
     }
     push_history(s);
+    s->page = 0; /* the next screen starts on its first page, whatever page this one was on */
     return go(st, -1, f->id, next);
 
 keyword:

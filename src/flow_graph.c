@@ -8,12 +8,15 @@
 
 #define LABEL_CHARS 48 /* characters of text shown in a node before "..." */
 
-static const char *const shapes[FLOW_KIND_COUNT] = {
+static const char *const shapes[] = {
     [FLOW_KIND_MESSAGE] = "note",        [FLOW_KIND_MENU] = "box",
     [FLOW_KIND_INPUT] = "parallelogram", [FLOW_KIND_SWITCH] = "diamond",
     [FLOW_KIND_LANGUAGE] = "hexagon",    [FLOW_KIND_JUMP] = "cds",
     [FLOW_KIND_END] = "doublecircle",    [FLOW_KIND_SMS_COPY] = "note",
+    [FLOW_KIND_NEAREST] = "house",       [FLOW_KIND_CALLBACK] = "invhouse",
 };
+/* A new kind without a shape would print "(null)": invalid DOT. */
+_Static_assert(sizeof(shapes) / sizeof(shapes[0]) == FLOW_KIND_COUNT, "one shape per node kind");
 
 /* Appends s as the inside of a DOT double-quoted string, at most max_chars characters. */
 static void quoted(struct buf *b, const char *s, size_t max_chars)

@@ -731,14 +731,14 @@ static const struct kind_loader {
     bool says_text;
     void (*load)(struct loader *l, const cJSON *obj, const char *path, struct flow_node *node);
 } kinds[] = {
-    [FLOW_KIND_MESSAGE] = {KEYS("text", "next"), true, load_next},
-    [FLOW_KIND_MENU] = {KEYS("text", "options"), true, load_menu},
+    [FLOW_KIND_MESSAGE] = {KEYS("text", "ucs2", "next"), true, load_next},
+    [FLOW_KIND_MENU] = {KEYS("text", "ucs2", "options"), true, load_menu},
     [FLOW_KIND_INPUT] = {KEYS("text", "expect", "store", "min", "max", "hint", "next"), true,
                          load_input},
     [FLOW_KIND_SWITCH] = {KEYS("on", "cases", "default"), false, load_switch},
     [FLOW_KIND_LANGUAGE] = {KEYS("language", "next"), false, load_language},
     [FLOW_KIND_JUMP] = {KEYS("flow", "node"), false, load_jump},
-    [FLOW_KIND_END] = {KEYS("text"), true, NULL},
+    [FLOW_KIND_END] = {KEYS("text", "ucs2"), true, NULL},
     [FLOW_KIND_SMS_COPY] = {KEYS("text", "next"), false, load_sms_copy},
     [FLOW_KIND_NEAREST] = {KEYS("text", "categories", "count", "open", "national",
                                 "social_emergency", "max_segments", "next"),
@@ -805,6 +805,10 @@ static void load_node(struct loader *l, const cJSON *obj, const char *path, stru
     check_keys(l, obj, path, kind->keys, name);
     if (kind->says_text)
         load_text(l, member(l, obj, path, "text", true), path_key(sub, path, "text"), &node->text);
+    /* "ucs2": true says the node is written in a script outside GSM-7 on purpose. */
+    if ((j = cJSON_GetObjectItemCaseSensitive(obj, "ucs2")) != NULL &&
+        want_type(l, j, path_key(sub, path, "ucs2"), cJSON_IsBool, "true or false"))
+        node->ucs2 = cJSON_IsTrue(j);
     if (kind->load != NULL)
         kind->load(l, obj, path, node);
 }

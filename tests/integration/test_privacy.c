@@ -2,8 +2,9 @@
  * test_privacy.c: the privacy promise, checked the way an auditor would.
  * Many test numbers hold full conversations over SMS and USSD through every
  * flow path (main menu branches, the tonight shortcut, unknown places, the
- * city list, callbacks to this number, to another number and to a meeting
- * place, STOP, ERASE, the privacy notice, crisis words), each typing unique
+ * city list, an age question, callbacks to this number, to another number and
+ * to a meeting place, from SOITA and from a branch of the helpline, STOP,
+ * ERASE, the privacy notice, crisis words), each typing unique
  * canary strings wherever free text is possible, and a worker claims, reads
  * and closes every callback request. Then the whole SQLite file
  * (every table, plus the WAL) and the server's log are searched for every
@@ -89,6 +90,16 @@ static void sms_conversations(struct world *w, int i)
     snprintf(canary, sizeof(canary), "kanarialintu-toinen-%d", i);
     sms(w, from, canary); /* unknown twice: the city list */
     sms(w, from, "1");    /* Helsinki from the list */
+    /* The young people's branch: its own place question, and an age that must be a number. */
+    sms(w, from, "APUA");
+    sms(w, from, "4");
+    snprintf(canary, sizeof(canary), "kanarialintu-nuori-%d", i);
+    sms(w, from, canary); /* an unknown place */
+    sms(w, from, "Helsinki");
+    snprintf(canary, sizeof(canary), "kanarialintu-ika-%d", i);
+    sms(w, from, canary); /* not an age: asked again, never stored */
+    sms(w, from, "17");
+    sms(w, from, "00");
     switch (i % 4) {
     case 0: /* a callback to this number */
         sms(w, from, "SOITA");
@@ -105,9 +116,9 @@ static void sms_conversations(struct world *w, int i)
         sms(w, from, "506662001"); /* no 0 or +: asked again, not guessed */
         sms(w, from, canary);      /* as people write it: 050 666 2001 */
         break;
-    case 2: /* a meeting place */
-        sms(w, from, "SOITA");
-        sms(w, from, "Helsinki");
+    case 2: /* a meeting place, asked from the eviction branch (the city is known) */
+        sms(w, from, "2");
+        sms(w, from, "4");
         sms(w, from, "3");
         sms(w, from, "ei");
         snprintf(canary, sizeof(canary), "kanarialintu-tavataan-%d Kampissa klo 14", i);
@@ -166,8 +177,10 @@ static size_t needles(char list[][64], size_t max)
         snprintf(list[n++], 64, "kanarialintu-sms-%d ", i);
         snprintf(list[n++], 64, "kanarialintu-paikka-%d", i);
     }
-    for (int i = 0; i < CLIENTS && n + 5 <= max; i++) {
+    for (int i = 0; i < CLIENTS && n + 7 <= max; i++) {
         snprintf(list[n++], 64, "kanarialintu-toinen-%d", i);
+        snprintf(list[n++], 64, "kanarialintu-nuori-%d", i);
+        snprintf(list[n++], 64, "kanarialintu-ika-%d", i);
         snprintf(list[n++], 64, "kanarialintu-tavataan-%d", i);
         snprintf(list[n++], 64, "kanarialintu-kriisi-%d", i);
         snprintf(list[n++], 64, "kanarialintu-ussd-%d", i);
@@ -256,7 +269,7 @@ static void no_number_or_typed_text_anywhere_in_the_database_or_log(void **state
 {
     static const char *const emu_args[] = {"--elks-user", ELKS_USER, "--elks-pass", ELKS_PASS,
                                            NULL};
-    static char list[CLIENTS * 14][64];
+    static char list[CLIENTS * 16][64];
     struct world w = {0};
     char *json, path[4200];
     size_t n;
@@ -302,6 +315,17 @@ static void no_number_or_typed_text_anywhere_in_the_database_or_log(void **state
     sqlite3_finalize(st);
     sqlite3_close(db);
     work_the_requests(&w);
+    /* A request from a branch of the helpline keeps its topic (and nothing else) once closed. */
+    assert_int_equal(sqlite3_open_v2(w.s.db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT count(*) FROM callback_requests WHERE topic = "
+                                        "'eviction' AND closed_at IS NOT NULL",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), CLIENTS / 4);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
     n = needles(list, sizeof(list) / sizeof(list[0]));
     /* While running (the WAL holds the latest pages)... */
     snprintf(path, sizeof(path), "%s-wal", w.s.db_path);

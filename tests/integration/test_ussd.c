@@ -1,7 +1,7 @@
 /*
  * test_ussd.c: the shipped flows over USSD through the real server, in
  * Africa's Talking's format: every screen's text, length and CON/END, each
- * branch of the demo flow, pagination, back and main menu, a resent step, an
+ * of the helpline's branches, pagination, back and main menu, a resent step, an
  * out-of-step request, bad input, a dial code mapped to a flow, and the same
  * result as over SMS.
  */
@@ -88,13 +88,15 @@ static void tonight_branch_gives_the_shelter_in_one_session(void **state)
     const char *t;
 
     (void)state;
-    start(&u, NULL);
+    start(&u, "\"callbacks\": {\"teams\": [{\"id\": \"hel\", \"name\": \"Helsingin etsivä työ\", "
+              "\"city\": \"Helsinki\", \"on_call\": [\"+358401111111\"], \"calls_from\": \"09 310 "
+              "12345\", \"hours\": \"Mo-Fr 08:00-16:00\"}]}");
     t = post(&u, "s1", CODE, "");
     assert_contains(t, "CON Katto: automaattinen");
-    assert_contains(t, "98 Lisää");
+    assert_contains(t, "\n1 Ei yöpaikkaa\n98 Lisää"); /* the first choice is on the first screen */
     t = post(&u, "s1", CODE, "98");
     assert_contains(t, "CON ");
-    assert_contains(t, "2 Häätö tai vuokrarästit");
+    assert_contains(t, "2 Vuokrarästi tai häätö");
     t = post(&u, "s1", CODE, "98*1");
     assert_contains(t, "CON Missä olet?");
     t = post(&u, "s1", CODE, "98*1*00530");
@@ -105,7 +107,16 @@ static void tonight_branch_gives_the_shelter_in_one_session(void **state)
     assert_contains(t, "Auki aina. Puh. 09 3104 6628.");
     assert_contains(t, "Sosiaalipäivystys (Helsinki)");
     t = post(&u, "s1", CODE, "98*1*00530*2*98");
-    assert_contains(t, "END Hätä: 112.");
+    assert_contains(t, "CON Haluatko, että sinulle soitetaan?\n1 Soittakaa minulle\n2 Alkuun");
+    /* A call back, asked in the same session: when, consent, and the reference. */
+    t = post(&u, "s1", CODE, "98*1*00530*2*98*1");
+    assert_contains(t, "CON Milloin voimme soittaa?");
+    t = post(&u, "s1", CODE, "98*1*00530*2*98*1*1");
+    assert_contains(t, "CON Saako työntekijä soittaa tähän numeroon");
+    t = post(&u, "s1", CODE, "98*1*00530*2*98*1*1*1");
+    assert_contains(t, "END Soittopyyntö K-");
+    assert_contains(t, "Helsingin etsivä työ soittaa numerosta 09 310 12345");
+    assert_contains(t, "Hätä: 112.");
     assert_int_equal(testlib_server_stop(&u.s, 10000), 0);
     /* One session in the anonymous log: from start to end, in Helsinki. */
     sqlite3 *db;
@@ -155,7 +166,8 @@ static void tonight_branch_gives_the_shelter_in_one_session(void **state)
                      SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     assert_string_equal((const char *)sqlite3_column_text(st, 0),
-                        "helpline/welcome,tonight/ask_place,tonight/ask_copy,tonight/bye");
+                        "helpline/welcome,helpline/tn_ask_place,helpline/tn_ask_copy,"
+                        "helpline/tn_next,helpline/tn_call,helpline/bye");
     assert_int_equal(sqlite3_step(st), SQLITE_DONE);
     sqlite3_finalize(st);
     sqlite3_close(db);
@@ -165,6 +177,7 @@ static void tonight_branch_gives_the_shelter_in_one_session(void **state)
 
 static void eviction_branch_paginates_and_ends_with_thanks(void **state)
 {
+    static const char *const more[] = {"2*00530*98*98", "2*00530*98*98*98", "2*00530*98*98*98*98"};
     struct ussd u;
     const char *t;
 
@@ -172,16 +185,24 @@ static void eviction_branch_paginates_and_ends_with_thanks(void **state)
     start(&u, NULL);
     post(&u, "s2", CODE, "");
     t = post(&u, "s2", CODE, "2"); /* options keep their numbers on every page */
+    assert_contains(t, "CON Vuokrarästi tai häätö. Missä asut?");
+    t = post(&u, "s2", CODE, "2*00530");
     assert_contains(t, "CON Toimi heti");
     assert_contains(t, "98 Lisää");
-    t = post(&u, "s2", CODE, "2*98");
-    for (int i = 0; i < 3 && strstr(t, "2 Lopeta") == NULL; i++) {
-        char text[64];
-
-        snprintf(text, sizeof(text), "2*98%s", i == 0 ? "*98" : i == 1 ? "*98*98" : "*98*98*98");
-        t = post(&u, "s2", CODE, text);
-    }
-    assert_contains(t, "2 Lopeta");
+    t = post(&u, "s2", CODE, "2*00530*98");
+    for (size_t i = 0; i < sizeof(more) / sizeof(more[0]) && strstr(t, "5 Alkuun") == NULL; i++)
+        t = post(&u, "s2", CODE, more[i]);
+    assert_contains(t, "4 Soittakaa minulle");
+    assert_contains(t, "5 Alkuun");
+    /* The court: advice, then a menu whose last choice leads to a call back; none is set up here,
+     * so the conversation ends with the thanks. */
+    t = post(&u, "s2", CODE, "2*00530*98*2");
+    assert_contains(t, "CON Häätöön tarvitaan aina käräjäoikeuden päätös.");
+    t = post(&u, "s2", CODE, "2*00530*98*2*2");
+    assert_contains(t, "ei ole vielä tiimiä");
+    assert_contains(t, "Sosiaalipäivystys (Helsinki)");
+    t = post(&u, "s2", CODE, "2*00530*98*2*2*98");
+    assert_contains(t, "END Kiitos.");
     stop(&u);
 }
 
@@ -193,16 +214,20 @@ static void language_back_and_main_menu_work(void **state)
     (void)state;
     start(&u, NULL);
     post(&u, "s3", CODE, "");
-    t = post(&u, "s3", CODE, "3");
-    assert_contains(t, "CON Valitse kieli:");
-    t = post(&u, "s3", CODE, "3*2");
-    assert_contains(t, "Vad behöver du hjälp med?");
-    t = post(&u, "s3", CODE, "3*2*2");
+    t = post(&u, "s3", CODE, "9"); /* on the third page, but its number works from the first */
+    assert_contains(t, "CON Kieli / Language:");
+    assert_contains(t, "4 Русский"); /* the other languages in their own script */
+    t = post(&u, "s3", CODE, "9*2");
+    assert_contains(t, "Nattplats: NATT och postnummer");
+    t = post(&u, "s3", CODE, "9*2*2");
+    assert_contains(t, "Var bor du?");
+    t = post(&u, "s3", CODE, "9*2*2*Esbo");
     assert_contains(t, "Agera genast");
-    t = post(&u, "s3", CODE, "3*2*2*0");
-    assert_contains(t, "Vad behöver du hjälp med?");
-    t = post(&u, "s3", CODE, "3*2*2*0*00");
-    assert_contains(t, "Vad behöver du hjälp med?");
+    t = post(&u, "s3", CODE, "9*2*2*Esbo*0");
+    assert_contains(t, "Var bor du?");
+    t = post(&u, "s3", CODE, "9*2*2*Esbo*0*00");
+    assert_contains(t, "Nattplats: NATT och postnummer");
+    assert_contains(t, "1 Ingen nattplats");
     stop(&u);
 }
 
@@ -214,9 +239,10 @@ static void resent_step_repeats_the_screen_and_out_of_step_ends(void **state)
     (void)state;
     start(&u, NULL);
     post(&u, "s4", CODE, "");
-    snprintf(first, sizeof(first), "%s", post(&u, "s4", CODE, "3"));
-    assert_string_equal(post(&u, "s4", CODE, "3"), first); /* the gateway resent the step */
-    assert_contains(post(&u, "s4", CODE, "3*1"), "Mihin tarvitset apua?"); /* and it goes on */
+    snprintf(first, sizeof(first), "%s", post(&u, "s4", CODE, "9"));
+    /* The gateway resent the step. */
+    assert_string_equal(post(&u, "s4", CODE, "9"), first);
+    assert_contains(post(&u, "s4", CODE, "9*1"), "Yöpaikka heti"); /* and it goes on */
     /* A text that does not extend what the session has seen. */
     assert_contains(post(&u, "s4", CODE, "9*9*9"), "END ");
     /* The session is over: the next request starts again. */
@@ -444,11 +470,11 @@ static void abandoned_and_expired_sessions_are_handled(void **state)
     start(&u, NULL);
     /* The person walks away; the gateway gives up. After expiry the session leaves one row. */
     post(&u, "s13", CODE, "");
-    post(&u, "s13", CODE, "3");
+    post(&u, "s13", CODE, "9");
     db_run(&u, "UPDATE ussd_state SET expires_at = 0; UPDATE sessions SET expires_at = 0");
     assert_true(testlib_wait_for(timeout_logged, &u, 10000));
     /* A late request for the expired session starts again politely, never hangs. */
-    t = post(&u, "s13", CODE, "3*2");
+    t = post(&u, "s13", CODE, "9*2");
     assert_contains(t, "CON ");
     assert_contains(t, "Katto: automaattinen");
     stop(&u);

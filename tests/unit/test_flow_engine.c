@@ -16,6 +16,7 @@
 #include "directory.h"
 #include "flow.h"
 #include "flow_engine.h"
+#include "gsm7.h"
 #include "place.h"
 #include "team.h"
 #include "testlib.h"
@@ -125,7 +126,8 @@ static void first_message_says_it_is_automatic_and_shows_the_main_menu(void **st
     assert_contains(t, "automaattinen");
     assert_contains(t, "SOITA");
     assert_contains(t, "112");
-    assert_contains(t, "\n1 Ei yöpaikkaa tänä yönä\n2 ");
+    assert_contains(t, "YÖ 00530"); /* the one-message shortcut for a bed tonight */
+    assert_contains(t, "\n1 Ei yöpaikkaa\n2 Vuokrarästi tai häätö\n");
     assert_true(has_effect(f, FLOW_EFFECT_SESSION_START));
     assert_string_equal(f->s.at.flow, "helpline");
     assert_string_equal(f->s.at.node, "welcome");
@@ -138,10 +140,17 @@ static void menu_choice_walks_messages_until_the_next_question(void **state)
 
     send(f, "APUA");
     t = send(f, "2");
+    assert_contains(t, "Missä asut?"); /* the branch needs a place first */
+    assert_string_equal(f->s.at.node, "ev_place");
+    send(f, "00530");
+    send(f, "00");
+    /* The place is known now: the switch, the advice and the menu come in one reply. */
+    t = send(f, "2");
     assert_contains(t, "maksusuunnitelma");
-    assert_contains(t, "käräjäoikeuden");
-    assert_contains(t, "1 Alkuun");
-    assert_string_equal(f->s.at.node, "eviction_court");
+    assert_contains(t, "Maksa vuokra ennen muita laskuja.");
+    assert_contains(t, "1 Kela ja muut tuet");
+    assert_contains(t, "5 Alkuun");
+    assert_string_equal(f->s.at.node, "ev_menu");
     assert_not_contains(t, "automaattinen"); /* the notice is for the first message */
 }
 
@@ -154,7 +163,7 @@ static void zero_goes_back_and_double_zero_to_the_main_menu(void **state)
     send(f, "2");
     t = send(f, "0");
     assert_string_equal(f->s.at.node, "welcome");
-    assert_contains(t, "Mihin tarvitset apua?");
+    assert_contains(t, "1 Ei yöpaikkaa");
     send(f, "2");
     t = send(f, "00");
     assert_string_equal(f->s.at.node, "welcome");
@@ -168,13 +177,15 @@ static void invalid_answer_reasks_with_a_hint_and_three_lead_to_the_main_menu(vo
 
     send(f, "APUA");
     send(f, "2");
+    send(f, "00530");
     t = send(f, "9");
-    assert_contains(t, "En ymmärtänyt. Vastaa numerolla 1-2.");
+    assert_contains(t, "En ymmärtänyt. Vastaa numerolla 1-5.");
     assert_contains(t, "SOITA"); /* every re-ask says how to reach a person */
-    assert_contains(t, "1 Alkuun");
+    assert_contains(t, "1 Kela ja muut tuet");
+    assert_not_contains(t, "maksusuunnitelma"); /* just the question, not the advice before it */
     assert_true(has_effect(f, FLOW_EFFECT_INVALID));
     send(f, "kolme");
-    assert_string_equal(f->s.at.node, "eviction_court");
+    assert_string_equal(f->s.at.node, "ev_menu");
     t = send(f, "???");
     assert_contains(t, "Aloitetaan alusta.");
     assert_string_equal(f->s.at.node, "welcome");
@@ -188,8 +199,8 @@ static void language_word_switches_and_repeats_the_question(void **state)
 
     send(f, "APUA");
     t = send(f, "svenska");
-    assert_contains(t, "Vad behöver du hjälp med?");
-    assert_contains(t, "1 Ingenstans att sova i natt");
+    assert_contains(t, "Nattplats: NATT och postnummer");
+    assert_contains(t, "1 Ingen nattplats");
     assert_string_equal(f->s.lang, "sv");
     assert_true(has_effect(f, FLOW_EFFECT_LANGUAGE));
     t = send(f, "HJALP"); /* accents dropped by the phone */
@@ -200,9 +211,9 @@ static void start_word_sets_its_language(void **state)
 {
     struct fixture *f = *state;
 
-    assert_contains(send(f, "Help!"), "What do you need help with?");
+    assert_contains(send(f, "Help!"), "1 No bed tonight");
     assert_string_equal(f->s.lang, "en");
-    assert_contains(send(f, "hjälp"), "Vad behöver du hjälp med?");
+    assert_contains(send(f, "hjälp"), "1 Ingen nattplats");
 }
 
 static void stop_is_honoured_until_start(void **state)
@@ -222,7 +233,7 @@ static void stop_is_honoured_until_start(void **state)
     t = send(f, "APUA");
     assert_true(has_effect(f, FLOW_EFFECT_OPT_IN));
     assert_contains(t, "Tervetuloa takaisin");
-    assert_contains(t, "Mihin tarvitset apua?");
+    assert_contains(t, "1 Ei yöpaikkaa");
 }
 
 static void crisis_words_are_answered_first_even_after_stop_and_expiry(void **state)
@@ -261,12 +272,16 @@ static void silence_past_the_timeout_starts_over_politely(void **state)
     send(f, "2");
     f->env.now += FLOW_SESSION_TIMEOUT_DEFAULT + 1;
     t = send(f, "1");
-    assert_contains(t, "Edellinen keskustelu päättyi");
+    assert_contains(t, "Keskustelu päättyi.");
+    assert_contains(t, "\n1 Ei yöpaikkaa"); /* the main menu in the same reply... */
+    struct gsm7_info sms;
+    assert_int_equal(gsm7_analyse(t, strlen(t), &sms), 0);
+    assert_true(sms.segments <= 2); /* ...which stays one message of at most two segments */
     assert_string_equal(f->s.at.node, "welcome");
     /* Within the timeout the conversation continues. */
     f->env.now += FLOW_SESSION_TIMEOUT_DEFAULT - 1;
     t = send(f, "2");
-    assert_string_equal(f->s.at.node, "eviction_court");
+    assert_string_equal(f->s.at.node, "ev_place");
 }
 
 static void keyword_with_its_answer_gets_the_result_in_one_reply(void **state)
@@ -311,7 +326,7 @@ static void erase_needs_confirmation(void **state)
     t = send(f, "2");
     assert_contains(t, "Mitään ei poistettu.");
     assert_false(has_effect(f, FLOW_EFFECT_ERASE));
-    assert_string_equal(f->s.at.node, "eviction_court");
+    assert_string_equal(f->s.at.node, "ev_place");
     send(f, "radera");
     t = send(f, "kyllä");
     assert_true(has_effect(f, FLOW_EFFECT_ERASE));
@@ -358,7 +373,15 @@ static void ussd_screens_fit_the_budget_and_end_with_end(void **state)
     t = send(f, "2");
     assert_contains(t, "02 623 4380");
     assert_null(f->r.sms_copy);
-    assert_true(utf8_count(t) <= 160 || f->r.end);
+    assert_true(utf8_count(t) <= 160);
+    assert_false(f->r.end); /* from the main menu a call back is offered next */
+    for (int i = 0; i < 3 && strstr(t, "1 Soittakaa minulle") == NULL; i++) {
+        t = send(f, "98");
+        assert_true(utf8_count(t) <= 160);
+    }
+    t = send(f, "1"); /* no team serves Pori: said honestly, and the conversation ends */
+    assert_contains(t, "ei ole vielä tiimiä");
+    assert_true(utf8_count(t) <= 160);
     assert_true(f->r.end);
 }
 
