@@ -97,7 +97,8 @@ static int put_hit(struct buf *b, const struct flow_nearest_request *rq,
 
     if (rc == 0 && d->address && s->street_address && !s->address_hidden)
         rc = buf_printf(b, ", %s", s->street_address);
-    if (rc == 0)
+    /* A full stop, unless the line already ends in one ("Katto ry.", a shortened "..."). */
+    if (rc == 0 && (b->len == 0 || b->data[b->len - 1] != '.'))
         rc = buf_puts(b, ".");
     if (rc == 0)
         rc = put_status(b, rq, h);
