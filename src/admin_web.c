@@ -91,23 +91,7 @@ static void cookie_value(const struct admin_web *w, long long expiry, char *out)
 /* The cookie katto_admin from the Cookie header into out, or "" (malformed or absent). */
 static void cookie_of(struct http_exchange *ex, char *out)
 {
-    const char *h = http_exchange_header(ex, "Cookie"), *p = h;
-    size_t n = strlen(COOKIE_NAME "="), len;
-
-    out[0] = '\0';
-    while (p != NULL && (p = strstr(p, COOKIE_NAME "=")) != NULL) {
-        if (p == h || p[-1] == ' ' || p[-1] == ';')
-            break;
-        p += n;
-    }
-    if (p == NULL)
-        return;
-    p += n;
-    len = strspn(p, "0123456789abcdef.");
-    if (len > 0 && len < COOKIE_MAX && (p[len] == '\0' || p[len] == ';' || p[len] == ' ')) {
-        memcpy(out, p, len);
-        out[len] = '\0';
-    }
+    http_exchange_cookie(ex, COOKIE_NAME, "0123456789abcdef.", out, COOKIE_MAX);
 }
 
 static bool cookie_ok(const struct admin_web *w, struct http_exchange *ex, long long now)

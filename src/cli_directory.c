@@ -20,6 +20,7 @@
 #include "gsm7.h"
 #include "hours.h"
 #include "secret.h"
+#include "text_table.h"
 #include "utf8.h"
 
 #define CLI_BUSY_TIMEOUT_MS 5000 /* unlike the server's loop, a command may wait for a writer */
@@ -45,76 +46,36 @@ static sqlite3 *open_db(const struct config *cfg, const char *cmd)
     return db;
 }
 
-/* ---- a plain text table -------------------------------------------------- */
+/* ---- tables (text_table.c), with "-" for an empty value --------------------------------- */
 
-struct grid {
-    size_t ncols, nrows, cap;
-    char **cells; /* nrows * ncols strings, owned */
-};
-
-/* Appends a row of g->ncols values (copied; NULL or "" shows as "-"). 0, or -1 out of memory. */
-static int grid_add(struct grid *g, const char *const *values)
+/* Starts t with a heading row of ncols headers. 0, or -1 out of memory. */
+static int table_start(struct text_table *t, const char *const *headers, size_t ncols)
 {
-    if (g->nrows == g->cap) {
-        size_t cap = g->cap ? g->cap * 2 : 64;
-        char **bigger = realloc(g->cells, cap * g->ncols * sizeof(*bigger));
-
-        if (bigger == NULL)
-            return -1;
-        g->cells = bigger;
-        g->cap = cap;
-    }
-    for (size_t c = 0; c < g->ncols; c++) {
-        const char *v = values[c] != NULL && values[c][0] != '\0' ? values[c] : "-";
-
-        if ((g->cells[g->nrows * g->ncols + c] = strdup(v)) == NULL) {
-            while (c-- > 0)
-                free(g->cells[g->nrows * g->ncols + c]);
-            return -1;
-        }
-    }
-    g->nrows++;
-    return 0;
+    return text_table_init(t, ncols) == 0 && text_table_add(t, headers) == 0 ? 0 : -1;
 }
 
-static void print_cell(FILE *out, const char *s, size_t width, bool last)
+/* Appends a row (NULL or "" shows as "-"). 0, or -1 out of memory. */
+static int table_add(struct text_table *t, const char *const *values)
 {
-    size_t len = utf8_count(s);
+    const char *row[16];
 
-    fputs(s, out);
-    for (size_t i = len; !last && i < width + 2; i++)
-        fputc(' ', out);
+    for (size_t c = 0; c < t->ncols && c < 16; c++)
+        row[c] = values[c] != NULL && values[c][0] != '\0' ? values[c] : "-";
+    return text_table_add(t, row);
 }
 
-/* Prints headers and rows in columns as wide as their widest value (in characters). */
-static void grid_print(const struct grid *g, const char *const *headers, FILE *out)
+/* Prints t to stdout when it has rows besides the heading, and releases it. 0, or -1. */
+static int table_print(struct text_table *t)
 {
-    size_t width[16] = {0};
+    struct buf b;
+    int rc = 0;
 
-    for (size_t c = 0; c < g->ncols && c < 16; c++) {
-        width[c] = utf8_count(headers[c]);
-        for (size_t r = 0; r < g->nrows; r++) {
-            size_t w = utf8_count(g->cells[r * g->ncols + c]);
-
-            width[c] = w > width[c] ? w : width[c];
-        }
-    }
-    for (size_t c = 0; c < g->ncols; c++)
-        print_cell(out, headers[c], width[c], c + 1 == g->ncols);
-    fputc('\n', out);
-    for (size_t r = 0; r < g->nrows; r++) {
-        for (size_t c = 0; c < g->ncols; c++)
-            print_cell(out, g->cells[r * g->ncols + c], width[c], c + 1 == g->ncols);
-        fputc('\n', out);
-    }
-}
-
-static void grid_free(struct grid *g)
-{
-    for (size_t i = 0; i < g->nrows * g->ncols; i++)
-        free(g->cells[i]);
-    free(g->cells);
-    memset(g, 0, sizeof(*g));
+    buf_init(&b, 16 << 20);
+    if (t->nrows > 1 && (rc = text_table_write(t, &b)) == 0)
+        fputs(buf_str(&b), stdout);
+    buf_release(&b);
+    text_table_release(t);
+    return rc;
 }
 
 /* ---- katto import --------------------------------------------------------- */
@@ -309,8 +270,8 @@ static int stale_collect(sqlite3 *db, long days, long long now, struct stale **o
 static int print_stale(const struct stale *v, size_t n)
 {
     static const char *const headers[] = {"id", "city", "category", "checked", "age_days"};
-    struct grid g = {.ncols = 5};
-    int rc = 0;
+    struct text_table g;
+    int rc = table_start(&g, headers, 5);
 
     for (size_t i = 0; i < n && rc == 0; i++) {
         char age[24];
@@ -318,12 +279,13 @@ static int print_stale(const struct stale *v, size_t n)
                               v[i].age < 0 ? "never" : v[i].checked, age};
 
         snprintf(age, sizeof(age), v[i].age < 0 ? "-" : "%lld", v[i].age);
-        rc = grid_add(&g, row);
+        rc = table_add(&g, row);
     }
-    if (rc == 0 && n > 0)
-        grid_print(&g, headers, stdout);
-    grid_free(&g);
-    return rc;
+    if (rc != 0) {
+        text_table_release(&g);
+        return rc;
+    }
+    return table_print(&g);
 }
 
 static int services_stale(sqlite3 *db, int argc, char **argv)
@@ -388,7 +350,7 @@ static bool city_matches(const char *city, const char *want_folded)
 }
 
 /* Adds the services of city (folded, may be NULL) and category (may be NULL) to g. */
-static int list_collect(sqlite3 *db, const char *city, const char *category, struct grid *g,
+static int list_collect(sqlite3 *db, const char *city, const char *category, struct text_table *g,
                         char *err)
 {
     sqlite3_stmt *st;
@@ -411,7 +373,7 @@ static int list_collect(sqlite3 *db, const char *city, const char *category, str
             row[i] = (const char *)sqlite3_column_text(st, i);
         if (city != NULL && !city_matches(row[1], city))
             continue;
-        if (grid_add(g, row) != 0)
+        if (table_add(g, row) != 0)
             break;
     }
     if (rc != SQLITE_DONE)
@@ -424,8 +386,9 @@ static int services_list(sqlite3 *db, int argc, char **argv)
 {
     static const char *const headers[] = {"id", "city", "category", "name", "phone", "hours"};
     const char *city = NULL, *category = NULL;
-    struct grid g = {.ncols = 6};
+    struct text_table g;
     char err[ERR_LEN], *folded = NULL;
+    size_t n;
     int rc;
 
     for (int i = 0; i < argc; i++) {
@@ -445,17 +408,22 @@ static int services_list(sqlite3 *db, int argc, char **argv)
         fprintf(stderr, "katto services list: --city is not valid UTF-8\n");
         return EXIT_USAGE;
     }
+    if (table_start(&g, headers, 6) != 0) {
+        free(folded);
+        fprintf(stderr, "katto services list: out of memory\n");
+        return EXIT_FAILURE;
+    }
     rc = list_collect(db, folded, category, &g, err);
     free(folded);
     if (rc != 0) {
         fprintf(stderr, "katto services list: %s\n", err);
-        grid_free(&g);
+        text_table_release(&g);
         return EXIT_FAILURE;
     }
-    if (g.nrows > 0)
-        grid_print(&g, headers, stdout);
-    printf("%zu service%s\n", g.nrows, g.nrows == 1 ? "" : "s");
-    grid_free(&g);
+    n = g.nrows - 1; /* the heading */
+    if (table_print(&g) != 0)
+        return EXIT_FAILURE;
+    printf("%zu service%s\n", n, n == 1 ? "" : "s");
     return 0;
 }
 
@@ -547,9 +515,11 @@ static int near_table(const struct directory *d, const struct place_table *place
         .open = a->open_now ? DIRECTORY_OPEN_ONLY : DIRECTORY_OPEN_PREFER,
     };
     struct directory_hit hits[FLOW_NEAREST_MAX];
-    struct grid g = {.ncols = 6};
+    struct text_table g;
     size_t n = directory_nearest(d, places, &q, hits, (size_t)a->count);
 
+    if (table_start(&g, headers, 6) != 0)
+        return -1;
     for (size_t i = 0; i < n; i++) {
         char km[16] = "", state[32];
         const char *row[6] = {hits[i].s->id,
@@ -562,15 +532,12 @@ static int near_table(const struct directory *d, const struct place_table *place
         if (hits[i].distance_known)
             snprintf(km, sizeof(km), "%.1f", hits[i].km);
         near_state(&hits[i], state, sizeof(state));
-        if (grid_add(&g, row) != 0) {
-            grid_free(&g);
+        if (table_add(&g, row) != 0) {
+            text_table_release(&g);
             return -1;
         }
     }
-    if (n > 0)
-        grid_print(&g, headers, stdout);
-    grid_free(&g);
-    return 0;
+    return table_print(&g);
 }
 
 /* The text a client would get from a nearest node with these settings. */

@@ -534,3 +534,27 @@ bool http_exchange_over_tls(struct http_exchange *ex, bool trusted_proxy)
     proto = http_exchange_header(ex, "X-Forwarded-Proto");
     return proto != NULL && strcasecmp(proto, "https") == 0;
 }
+
+size_t http_exchange_cookie(const struct http_exchange *ex, const char *name, const char *charset,
+                            char *out, size_t cap)
+{
+    const char *h = http_exchange_header(ex, "Cookie"), *p = h;
+    size_t n = strlen(name), len;
+
+    out[0] = '\0';
+    /* "name=" at the start of a cookie, not inside another one's name. */
+    while (p != NULL && (p = strstr(p, name)) != NULL) {
+        if ((p == h || p[-1] == ' ' || p[-1] == ';') && p[n] == '=')
+            break;
+        p += n;
+    }
+    if (p == NULL)
+        return 0;
+    p += n + 1;
+    len = strspn(p, charset);
+    if (len == 0 || len >= cap || (p[len] != '\0' && p[len] != ';' && p[len] != ' '))
+        return 0;
+    memcpy(out, p, len);
+    out[len] = '\0';
+    return len;
+}

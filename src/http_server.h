@@ -77,6 +77,14 @@ const char *http_exchange_body(struct http_exchange *ex, size_t *len);
 /* The underlying request, for adapters that need libevent calls directly. */
 struct evhttp_request *http_exchange_request(struct http_exchange *ex);
 
+/*
+ * The value of cookie name from the Cookie header into out (cap bytes with
+ * the NUL), if it is made only of the characters in charset and fits.
+ * Returns its length; 0 (and out = "") when absent or malformed.
+ */
+size_t http_exchange_cookie(const struct http_exchange *ex, const char *name, const char *charset,
+                            char *out, size_t cap);
+
 /* The TCP peer of ex, or NULL if the connection is gone. Borrowed. */
 const struct sockaddr *http_exchange_peer(struct http_exchange *ex);
 

@@ -554,24 +554,10 @@ static void client_of(const struct worker_web *w, struct http_exchange *ex, char
 /* The session cookie's value if well formed (64 hex digits); "" otherwise. */
 static void cookie_of(struct http_exchange *ex, char out[WORKER_COOKIE_HEX])
 {
-    const char *h = http_exchange_header(ex, "Cookie");
-    const char *p = h;
-    size_t n = strlen(COOKIE_NAME), len;
-
-    out[0] = '\0';
-    while (p != NULL && (p = strstr(p, COOKIE_NAME "=")) != NULL) {
-        if (p == h || p[-1] == ' ' || p[-1] == ';')
-            break;
-        p += n;
-    }
-    if (p == NULL)
-        return;
-    p += n + 1;
-    len = strspn(p, "0123456789abcdef");
-    if (len == WORKER_COOKIE_HEX - 1 && (p[len] == '\0' || p[len] == ';' || p[len] == ' ')) {
-        memcpy(out, p, len);
-        out[len] = '\0';
-    }
+    /* Exactly a session cookie's length, or nothing. */
+    if (http_exchange_cookie(ex, COOKIE_NAME, "0123456789abcdef", out, WORKER_COOKIE_HEX) !=
+        WORKER_COOKIE_HEX - 1)
+        out[0] = '\0';
 }
 
 static char *dup_param(const struct gateway_http *in, const char *name)
