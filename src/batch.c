@@ -15,9 +15,18 @@ struct batch_job {
     int status;
 };
 
+/* The transaction's own statements, prepared once: parsing them per job cost more than a job. */
+enum batch_stmt { BEGIN_TX, SAVEPOINT, RELEASE, ROLLBACK_TO, COMMIT, ROLLBACK, BATCH_NSTMTS };
+
+static const char *const stmt_sql[BATCH_NSTMTS] = {
+    [BEGIN_TX] = "BEGIN IMMEDIATE",    [SAVEPOINT] = "SAVEPOINT job", [RELEASE] = "RELEASE job",
+    [ROLLBACK_TO] = "ROLLBACK TO job", [COMMIT] = "COMMIT",           [ROLLBACK] = "ROLLBACK",
+};
+
 struct batch {
     sqlite3 *db;
     struct metrics *metrics;
+    sqlite3_stmt *stmt[BATCH_NSTMTS];
     struct event *flush_ev;
     struct batch_job *jobs;
     size_t njobs, cap;
@@ -38,8 +47,17 @@ struct batch *batch_new(struct event_base *base, sqlite3 *db, struct metrics *me
         return NULL;
     b->db = db;
     b->metrics = metrics;
+    for (int i = 0; i < BATCH_NSTMTS; i++) {
+        char err[ERR_LEN];
+
+        if (db_prepare(db, stmt_sql[i], &b->stmt[i], err) != 0) {
+            log_error("db.prepare_failed", "statement=\"%s\" problem=\"%s\"", stmt_sql[i], err);
+            batch_free(b);
+            return NULL;
+        }
+    }
     if ((b->flush_ev = event_new(base, -1, 0, flush_cb, b)) == NULL) {
-        free(b);
+        batch_free(b);
         return NULL;
     }
     metrics_declare(metrics, "katto_db_commits_total", "counter",
@@ -55,7 +73,10 @@ void batch_free(struct batch *b)
         return;
     while (b->njobs > 0)
         batch_flush(b);
-    event_free(b->flush_ev);
+    if (b->flush_ev != NULL)
+        event_free(b->flush_ev);
+    for (int i = 0; i < BATCH_NSTMTS; i++)
+        sqlite3_finalize(b->stmt[i]);
     free(b->jobs);
     free(b);
 }
@@ -77,6 +98,19 @@ int batch_submit(struct batch *b, batch_work_cb *work, batch_done_cb *done, void
     return 0;
 }
 
+/* Runs one of the transaction's statements; -1 with err set if it fails. */
+static int run(struct batch *b, enum batch_stmt which, char *err)
+{
+    int rc = sqlite3_step(b->stmt[which]);
+
+    sqlite3_reset(b->stmt[which]);
+    if (rc == SQLITE_DONE)
+        return 0;
+    if (err != NULL)
+        err_set(err, "%s: %s", stmt_sql[which], sqlite3_errmsg(b->db));
+    return -1;
+}
+
 size_t batch_pending(const struct batch *b)
 {
     return b->njobs;
@@ -90,11 +124,11 @@ void batch_flush(struct batch *b)
 
     if (n == 0)
         return;
-    if (db_exec(b->db, "BEGIN IMMEDIATE", "begin batch", err) == 0) {
+    if (run(b, BEGIN_TX, err) == 0) {
         for (size_t i = 0; i < n; i++) {
             int status;
 
-            if (db_exec(b->db, "SAVEPOINT job", "savepoint", err) != 0) {
+            if (run(b, SAVEPOINT, err) != 0) {
                 b->jobs[i].status = -1;
                 continue;
             }
@@ -104,13 +138,13 @@ void batch_flush(struct batch *b)
             b->jobs[i].status = status;
             if (status != 0) {
                 log_error("db.job_failed", "problem=\"%s\"", err);
-                db_exec(b->db, "ROLLBACK TO job", "rollback job", NULL);
+                run(b, ROLLBACK_TO, NULL);
             }
-            db_exec(b->db, "RELEASE job", "release job", NULL);
+            run(b, RELEASE, NULL);
         }
-        committed = db_exec(b->db, "COMMIT", "commit batch", err) == 0;
+        committed = run(b, COMMIT, err) == 0;
         if (!committed)
-            db_exec(b->db, "ROLLBACK", "rollback batch", NULL);
+            run(b, ROLLBACK, NULL);
     }
     if (!committed)
         log_error("db.commit_failed", "jobs=%zu problem=\"%s\"", n, err);

@@ -105,7 +105,7 @@ static const struct config_key keys[] = {
         "https://api.africastalking.com", check_url),
     SECRET("gateways.africastalking.webhook_token", gateways.africastalking.webhook_token, NULL),
     INT("outbox.max_parallel", outbox.max_parallel, "8", 1, 256),
-    INT("outbox.rate", outbox.rate, "10", 1, 1000),
+    INT("outbox.rate", outbox.rate, "10", 1, 100000),
     INT("outbox.max_age", outbox.max_age, "86400", 60, 7 * 86400),
     INT("outbox.timeout", outbox.timeout, "10", 1, 120),
     INT("outbox.retry_base", outbox.retry_base, "2", 1, 600),

@@ -1,6 +1,6 @@
 /*
  * crypto.c: thin wrappers over OpenSSL 3's libcrypto (see crypto.h). Keys are
- * derived with HKDF (EVP_KDF "HKDF"), MACs use the one-shot HMAC(), stored
+ * derived with HKDF (EVP_KDF "HKDF"), MACs are RFC 2104 over digests fetched once, stored
  * numbers are sealed with AES-256-GCM through EVP_CIPHER_CTX. The encodings
  * are written out here because they must be strict (the decoder rejects
  * anything but canonical base64url) and bounded by the caller's buffer.
@@ -8,14 +8,15 @@
 #include "crypto.h"
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <threads.h>
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/kdf.h>
 #include <openssl/params.h>
 #include <openssl/rand.h>
@@ -69,32 +70,74 @@ int crypto_derive_key(const uint8_t secret[CRYPTO_KEY_LEN], const char *purpose,
     return rc;
 }
 
+/*
+ * Digests fetched once. EVP_sha256() and the one-shot HMAC() look the
+ * algorithm up in the provider on every call (OpenSSL 3's "implicit fetch"),
+ * which cost more than the hashing of a phone number; scripts/bench saw it.
+ */
+static EVP_MD *md_sha1, *md_sha256;
+static once_flag md_once = ONCE_FLAG_INIT;
+
+static void fetch_digests(void)
+{
+    md_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+    md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static const EVP_MD *digest(bool sha256)
+{
+    call_once(&md_once, fetch_digests);
+    if ((sha256 ? md_sha256 : md_sha1) == NULL)
+        crypto_fail(sha256 ? "fetch SHA256" : "fetch SHA1");
+    return sha256 ? md_sha256 : md_sha1;
+}
+
+#define HMAC_BLOCK_MAX 64 /* SHA-1 and SHA-256 both hash 64-byte blocks */
+
+/* HMAC as RFC 2104 writes it, over a pre-fetched digest. */
 static void hmac(const EVP_MD *md, const void *key, size_t key_len, const void *msg, size_t len,
                  uint8_t *out)
 {
-    unsigned int out_len = 0;
+    uint8_t k0[HMAC_BLOCK_MAX] = {0}, pad[HMAC_BLOCK_MAX], inner[EVP_MAX_MD_SIZE];
+    size_t block = (size_t)EVP_MD_get_block_size(md), size = (size_t)EVP_MD_get_size(md);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    bool ok = ctx != NULL && block <= sizeof(k0);
 
-    if (key_len > INT_MAX)
-        crypto_fail("hmac key length");
-    /* HMAC() wants a non-NULL data pointer even for an empty message. */
-    if (HMAC(md, key_len ? key : "", (int)key_len, len ? msg : "", len, out, &out_len) == NULL)
+    if (ok && key_len > block) /* a long key is hashed first */
+        ok = EVP_Digest(key, key_len, k0, NULL, md, NULL) == 1;
+    else if (ok && key_len > 0)
+        memcpy(k0, key, key_len);
+    for (size_t i = 0; ok && i < block; i++)
+        pad[i] = k0[i] ^ 0x36;
+    ok = ok && EVP_DigestInit_ex2(ctx, md, NULL) == 1 && EVP_DigestUpdate(ctx, pad, block) == 1 &&
+         EVP_DigestUpdate(ctx, len ? msg : "", len) == 1 &&
+         EVP_DigestFinal_ex(ctx, inner, NULL) == 1;
+    for (size_t i = 0; ok && i < block; i++)
+        pad[i] = k0[i] ^ 0x5c;
+    ok = ok && EVP_DigestInit_ex2(ctx, md, NULL) == 1 && EVP_DigestUpdate(ctx, pad, block) == 1 &&
+         EVP_DigestUpdate(ctx, inner, size) == 1 && EVP_DigestFinal_ex(ctx, out, NULL) == 1;
+    EVP_MD_CTX_free(ctx);
+    explicit_bzero(k0, sizeof(k0));
+    explicit_bzero(pad, sizeof(pad));
+    explicit_bzero(inner, sizeof(inner));
+    if (!ok)
         crypto_fail("HMAC");
 }
 
 void crypto_hmac_sha1(const void *key, size_t key_len, const void *msg, size_t len, uint8_t out[20])
 {
-    hmac(EVP_sha1(), key, key_len, msg, len, out);
+    hmac(digest(false), key, key_len, msg, len, out);
 }
 
 void crypto_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t len,
                         uint8_t out[32])
 {
-    hmac(EVP_sha256(), key, key_len, msg, len, out);
+    hmac(digest(true), key, key_len, msg, len, out);
 }
 
 void crypto_sha256(const void *msg, size_t len, uint8_t out[32])
 {
-    if (EVP_Digest(len ? msg : "", len, out, NULL, EVP_sha256(), NULL) != 1)
+    if (EVP_Digest(len ? msg : "", len, out, NULL, digest(true), NULL) != 1)
         crypto_fail("SHA-256");
 }
 

@@ -596,7 +596,13 @@ int flow_render_sms(const char *text, size_t max_segments, struct flow_sms *out)
     out->n = 0;
     if (max_segments == 0 || (s = prepare(text)) == NULL)
         return -1;
-    rc = s[0] == '\0' ? 0 : split_sms(s, max_segments, out);
+    struct gsm7_info whole;
+    if (s[0] == '\0')
+        rc = 0;
+    else if (gsm7_analyse(s, strlen(s), &whole) == 0 && whole.segments <= max_segments)
+        rc = add_part(out, s, strlen(s), max_segments); /* most replies: no planning needed */
+    else
+        rc = split_sms(s, max_segments, out);
     if (rc < 0 && s[0] != '\0') {
         /* The planned split found no way (a fuzzer found such texts): fall back. */
         flow_sms_release(out);

@@ -187,6 +187,9 @@ static const struct lookalike lookalikes[] = {
 /* The GSM-7 replacement for cp, or NULL to keep cp as it is. */
 static const char *lookalike_for(uint32_t cp)
 {
+    /* Replies are mostly printable ASCII, whose only entry is the grave accent. */
+    if (cp >= 0x20 && cp < 0x7F && cp != '`')
+        return NULL;
     for (size_t i = 0; i < sizeof(lookalikes) / sizeof(lookalikes[0]); i++) {
         if (lookalikes[i].cp == cp)
             return lookalikes[i].gsm7;
