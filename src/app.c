@@ -15,6 +15,7 @@
 #include "admin_web.h"
 #include "batch.h"
 #include "callback.h"
+#include "checkpoint.h"
 #include "clock.h"
 #include "contact_log.h"
 #include "crypto.h"
@@ -45,6 +46,7 @@ struct app {
     const struct config *cfg;
     struct event_base *base;
     sqlite3 *db;
+    struct checkpointer *checkpointer;
     struct metrics *metrics;
     struct batch *batch;
     struct http_server *http;
@@ -143,6 +145,27 @@ static double gauge_flows(void *arg)
     return a->flows != NULL ? (double)a->flows->nflows : 0;
 }
 
+static double gauge_checkpoints(void *arg)
+{
+    return (double)checkpointer_runs(((struct app *)arg)->checkpointer, NULL, NULL);
+}
+
+static double gauge_checkpoints_failed(void *arg)
+{
+    unsigned long failed = 0;
+
+    checkpointer_runs(((struct app *)arg)->checkpointer, &failed, NULL);
+    return (double)failed;
+}
+
+static double gauge_checkpoints_by_writer(void *arg)
+{
+    unsigned long by_writer = 0;
+
+    checkpointer_runs(((struct app *)arg)->checkpointer, NULL, &by_writer);
+    return (double)by_writer;
+}
+
 static int declare_metrics(struct app *a)
 {
     struct metrics *m = a->metrics;
@@ -157,7 +180,19 @@ static int declare_metrics(struct app *a)
            metrics_declare(m, "katto_flow_reloads_total", "counter",
                            "Flow reloads after SIGHUP or a file change, by result.") ||
            metrics_declare(m, "katto_flows_loaded", "gauge", "Flows in service.") ||
-           metrics_gauge(m, "katto_flows_loaded", "", gauge_flows, a);
+           metrics_gauge(m, "katto_flows_loaded", "", gauge_flows, a) ||
+           metrics_declare(m, "katto_db_checkpoints_total", "counter",
+                           "WAL checkpoints run by the checkpoint thread.") ||
+           metrics_gauge(m, "katto_db_checkpoints_total", "", gauge_checkpoints, a) ||
+           metrics_declare(m, "katto_db_checkpoint_failures_total", "counter",
+                           "WAL checkpoints that failed (not counting a busy one).") ||
+           metrics_gauge(m, "katto_db_checkpoint_failures_total", "", gauge_checkpoints_failed,
+                         a) ||
+           metrics_declare(
+               m, "katto_db_checkpoints_by_writer_total", "counter",
+               "WAL checkpoints the event loop finished itself (the WAL kept growing).") ||
+           metrics_gauge(m, "katto_db_checkpoints_by_writer_total", "", gauge_checkpoints_by_writer,
+                         a);
 }
 
 static double seconds_since(const struct timespec *t0)
@@ -389,6 +424,8 @@ static int start(struct app *a, char *err)
         return EXIT_FAILURE;
     if (db_migrate(a->db, db_migrations, db_migrations_count, err) != 0)
         return EXIT_FAILURE;
+    if ((a->checkpointer = checkpointer_start(a->db, cfg->database, err)) == NULL)
+        return EXIT_FAILURE;
     if ((a->base = event_base_new()) == NULL || (a->metrics = metrics_new()) == NULL ||
         declare_metrics(a) != 0 || (a->batch = batch_new(a->base, a->db, a->metrics)) == NULL) {
         err_set(err, "out of memory");
@@ -562,6 +599,7 @@ static void stop(struct app *a)
     metrics_free(a->metrics);
     if (a->base)
         event_base_free(a->base);
+    checkpointer_stop(a->checkpointer);
     db_close(a->db);
     explicit_bzero(a->secret, sizeof(a->secret));
     explicit_bzero(a->contact_key, sizeof(a->contact_key));

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <threads.h>
 
 #define GSM7_ESC_SEPTET 0x1B
 
@@ -49,7 +50,12 @@ static const uint16_t extension_chars[] = {
     '\f', '^', '{', '}', '\\', '[', '~', ']', '|', 0x20AC, /* € */
 };
 
-int gsm7_char_septets(uint32_t cp)
+/* The alphabets above as a lookup for the code points most text is made of. */
+#define FAST_LOOKUP 0x400
+static uint8_t fast_septets[FAST_LOOKUP];
+static once_flag fast_once = ONCE_FLAG_INIT;
+
+static int scan_septets(uint32_t cp)
 {
     for (size_t i = 0; i < sizeof(basic_alphabet) / sizeof(basic_alphabet[0]); i++) {
         if (i != GSM7_ESC_SEPTET && basic_alphabet[i] == cp)
@@ -60,6 +66,20 @@ int gsm7_char_septets(uint32_t cp)
             return 2;
     }
     return 0;
+}
+
+static void fill_fast_septets(void)
+{
+    for (uint32_t cp = 0; cp < FAST_LOOKUP; cp++)
+        fast_septets[cp] = (uint8_t)scan_septets(cp);
+}
+
+int gsm7_char_septets(uint32_t cp)
+{
+    if (cp >= FAST_LOOKUP)
+        return scan_septets(cp);
+    call_once(&fast_once, fill_fast_septets);
+    return fast_septets[cp];
 }
 
 /*
