@@ -375,6 +375,11 @@ static int write_port_file(const char *path, int port, char *err)
     return 0;
 }
 
+static void forget_contact_log_key(void *arg)
+{
+    contact_log_forget_key(arg);
+}
+
 static int start(struct app *a, char *err)
 {
     const struct config *cfg = a->cfg;
@@ -425,6 +430,11 @@ static int start(struct app *a, char *err)
     if ((a->sessions = session_store_new(a->db, err)) == NULL ||
         (a->log = contact_log_new(a->db, err)) == NULL)
         return EXIT_FAILURE;
+    /* The contact log caches the month's key, which a job may have just created. */
+    if (batch_on_rollback(a->batch, forget_contact_log_key, a->log) != 0) {
+        err_set(err, "cannot watch rollbacks");
+        return EXIT_FAILURE;
+    }
     if ((a->http_client = http_client_new(a->base, cfg->outbox.max_parallel, err)) == NULL)
         return EXIT_FAILURE;
     if ((a->outbox = outbox_new(a->base, a->db, a->batch, a->http_client, a->metrics, cfg,
