@@ -18,7 +18,7 @@
 struct config_limits {
     long max_body_bytes;   /* request bodies over this get 413 */
     long max_header_bytes; /* request line + headers over this get 400 */
-    long max_connections;  /* the listener pauses at this many open connections */
+    long max_connections;  /* at this many, a new one evicts the longest-waiting one */
     long idle_timeout;     /* seconds of read/write inactivity before a connection closes */
     long header_timeout;   /* seconds a client has to send a complete request */
     long shutdown_timeout; /* seconds to finish in-flight work after SIGTERM */
