@@ -19,6 +19,7 @@
 #include "contact_log.h"
 #include "crypto.h"
 #include "db.h"
+#include "db_fault.h"
 #include "diag.h"
 #include "directory.h"
 #include "directory_import.h"
@@ -585,6 +586,10 @@ int app_serve(const struct config *cfg)
     int rc;
 
     clock_use_file(cfg->test_clock_file);
+    if (db_fault_install(cfg->test_disk_full_file, err) != 0) {
+        log_error("server.start_failed", "problem=\"%s\"", err);
+        return EXIT_CONFIG;
+    }
     /* Opening hours and the contact log's hours are Finnish local time (main.c sets TZ;
      * repeated here for callers that embed the server). */
     setenv("TZ", "Europe/Helsinki", 1);

@@ -127,6 +127,7 @@ struct config {
     long log_retention_months; /* contact log rows older than this are deleted */
     long maintenance_interval; /* seconds between purges */
     char *test_clock_file;     /* tests only: the wall clock is read from this file (clock.h) */
+    char *test_disk_full_file; /* tests only: "full" in it fails database writes (db_fault.h) */
     struct config_gateways gateways;
     struct config_outbox outbox;
     struct config_abuse abuse;
