@@ -515,5 +515,12 @@ int ussd_channel_purge(struct ussd_channel *ch, long long now, int limit)
         db_exec(ch->d.db, "ROLLBACK", "purge ussd", NULL);
         return -1;
     }
-    return db_exec(ch->d.db, "COMMIT", "purge ussd", err) == 0 ? n : -1;
+    if (db_exec(ch->d.db, "COMMIT", "purge ussd", err) != 0) {
+        /* A failed COMMIT (full disk) may leave the transaction open: then every later
+         * BEGIN would fail, and no webhook could be stored again. */
+        if (!sqlite3_get_autocommit(ch->d.db))
+            db_exec(ch->d.db, "ROLLBACK", "purge ussd", NULL);
+        return -1;
+    }
+    return n;
 }
