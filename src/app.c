@@ -20,6 +20,7 @@
 #include "contact_log.h"
 #include "crypto.h"
 #include "db.h"
+#include "db_fault.h"
 #include "diag.h"
 #include "directory.h"
 #include "directory_import.h"
@@ -80,7 +81,8 @@ static void healthz(struct http_exchange *ex, void *arg)
 {
     struct app *a = arg;
     cJSON *o = cJSON_CreateObject();
-    bool db_ok = db_ping(a->db);
+    /* Reads work on a full disk or behind a busy writer: writes are what webhooks need. */
+    bool db_ok = db_ping(a->db) && batch_writes_ok(a->batch);
     char *text;
 
     cJSON_AddStringToObject(o, "status", db_ok ? "ok" : "degraded");
@@ -410,6 +412,11 @@ static int write_port_file(const char *path, int port, char *err)
     return 0;
 }
 
+static void forget_contact_log_key(void *arg)
+{
+    contact_log_forget_key(arg);
+}
+
 static int start(struct app *a, char *err)
 {
     const struct config *cfg = a->cfg;
@@ -462,6 +469,11 @@ static int start(struct app *a, char *err)
     if ((a->sessions = session_store_new(a->db, err)) == NULL ||
         (a->log = contact_log_new(a->db, err)) == NULL)
         return EXIT_FAILURE;
+    /* The contact log caches the month's key, which a job may have just created. */
+    if (batch_on_rollback(a->batch, forget_contact_log_key, a->log) != 0) {
+        err_set(err, "cannot watch rollbacks");
+        return EXIT_FAILURE;
+    }
     if ((a->http_client = http_client_new(a->base, cfg->outbox.max_parallel, err)) == NULL)
         return EXIT_FAILURE;
     if ((a->outbox = outbox_new(a->base, a->db, a->batch, a->http_client, a->metrics, cfg,
@@ -613,6 +625,10 @@ int app_serve(const struct config *cfg)
     int rc;
 
     clock_use_file(cfg->test_clock_file);
+    if (db_fault_install(cfg->test_disk_full_file, err) != 0) {
+        log_error("server.start_failed", "problem=\"%s\"", err);
+        return EXIT_CONFIG;
+    }
     /* Opening hours and the contact log's hours are Finnish local time (main.c sets TZ;
      * repeated here for callers that embed the server). */
     setenv("TZ", "Europe/Helsinki", 1);

@@ -2,7 +2,9 @@
 #include "batch.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "db.h"
 #include "err.h"
@@ -13,6 +15,14 @@ struct batch_job {
     batch_done_cb *done;
     void *arg;
     int status;
+    const char *reason; /* why it failed (batch_failure_reason) */
+};
+
+#define BATCH_MAX_LISTENERS 4
+
+struct rollback_listener {
+    void (*fn)(void *arg);
+    void *arg;
 };
 
 /* The transaction's own statements, prepared once: parsing them per job cost more than a job. */
@@ -30,7 +40,41 @@ struct batch {
     struct event *flush_ev;
     struct batch_job *jobs;
     size_t njobs, cap;
+    const char *calling_back; /* reason of the job whose done callback is running */
+    bool writes_failing;      /* the last write failed for want of space, a lock or I/O */
+    struct rollback_listener listeners[BATCH_MAX_LISTENERS];
+    size_t nlisteners;
 };
+
+/*
+ * What a failed write means for whoever waits on it, from SQLite's last
+ * error on db. Only "error" is the job's own fault; the others are the
+ * database's, and pass when the disk or the other writer does.
+ */
+static const char *classify(sqlite3 *db)
+{
+    switch (sqlite3_extended_errcode(db) & 0xff) {
+    case SQLITE_FULL: return "disk_full";
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: return "busy";
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_NOMEM: return "io";
+    default: return "error";
+    }
+}
+
+static bool is_database_trouble(const char *reason)
+{
+    return strcmp(reason, "error") != 0;
+}
+
+static void rolled_back(struct batch *b)
+{
+    for (size_t i = 0; i < b->nlisteners; i++)
+        b->listeners[i].fn(b->listeners[i].arg);
+}
 
 static void flush_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -92,7 +136,7 @@ int batch_submit(struct batch *b, batch_work_cb *work, batch_done_cb *done, void
         b->jobs = bigger;
         b->cap = n;
     }
-    b->jobs[b->njobs++] = (struct batch_job){work, done, arg, 0};
+    b->jobs[b->njobs++] = (struct batch_job){work, done, arg, 0, "error"};
     if (b->njobs == 1)
         event_active(b->flush_ev, EV_TIMEOUT, 0);
     return 0;
@@ -120,16 +164,22 @@ void batch_flush(struct batch *b)
 {
     size_t n = b->njobs < BATCH_MAX_JOBS ? b->njobs : BATCH_MAX_JOBS;
     char err[ERR_LEN] = "";
+    const char *reason = "error"; /* of the whole transaction, when it fails */
     bool committed = false;
 
     if (n == 0)
         return;
-    if (run(b, BEGIN_TX, err) == 0) {
-        for (size_t i = 0; i < n; i++) {
+    if (run(b, BEGIN_TX, err) != 0) {
+        reason = classify(b->db);
+    } else {
+        bool lost = false; /* SQLite rolled the whole transaction back on its own */
+
+        for (size_t i = 0; i < n && !lost; i++) {
             int status;
 
             if (run(b, SAVEPOINT, err) != 0) {
                 b->jobs[i].status = -1;
+                b->jobs[i].reason = classify(b->db);
                 continue;
             }
             err[0] = '\0';
@@ -137,19 +187,47 @@ void batch_flush(struct batch *b)
             status = b->jobs[i].work(b->db, b->jobs[i].arg, err);
             b->jobs[i].status = status;
             if (status != 0) {
-                log_error("db.job_failed", "problem=\"%s\"", err);
+                b->jobs[i].reason = classify(b->db);
+                log_error("db.job_failed", "reason=%s problem=\"%s\"", b->jobs[i].reason, err);
                 run(b, ROLLBACK_TO, NULL);
+                rolled_back(b);
             }
             run(b, RELEASE, NULL);
+            /*
+             * After SQLITE_FULL, IOERR, BUSY or NOMEM SQLite may roll back the
+             * whole transaction rather than one statement. The jobs before this
+             * one are gone then, and the ones after it would run in autocommit
+             * mode (each SAVEPOINT starting and each RELEASE committing a
+             * transaction of its own): half a batch on disk while every job is
+             * told it failed. Stop here instead.
+             */
+            if (sqlite3_get_autocommit(b->db)) {
+                lost = true;
+                reason = b->jobs[i].status != 0 ? b->jobs[i].reason : classify(b->db);
+                err_set(err, "the transaction was rolled back by SQLite after job %zu (%s)", i,
+                        reason);
+            }
         }
-        committed = run(b, COMMIT, err) == 0;
-        if (!committed)
-            run(b, ROLLBACK, NULL);
+        if (!lost) {
+            committed = run(b, COMMIT, err) == 0;
+            if (!committed)
+                reason = classify(b->db);
+        }
+        if (!committed) {
+            if (!sqlite3_get_autocommit(b->db))
+                run(b, ROLLBACK, NULL);
+            rolled_back(b);
+        }
     }
     if (!committed)
-        log_error("db.commit_failed", "jobs=%zu problem=\"%s\"", n, err);
+        log_error("db.commit_failed", "jobs=%zu reason=%s problem=\"%s\"", n, reason, err);
     metrics_add(b->metrics, "katto_db_commits_total",
                 committed ? "result=\"ok\"" : "result=\"failed\"", 1);
+    b->writes_failing = !committed && is_database_trouble(reason);
+    for (size_t i = 0; committed && i < n; i++) {
+        if (b->jobs[i].status != 0 && is_database_trouble(b->jobs[i].reason))
+            b->writes_failing = true;
+    }
 
     /* Take the jobs out before calling back: a callback may submit new work. */
     struct batch_job done[BATCH_MAX_JOBS];
@@ -165,6 +243,46 @@ void batch_flush(struct batch *b)
 
         metrics_add(b->metrics, "katto_db_jobs_total",
                     status == 0 ? "result=\"ok\"" : "result=\"failed\"", 1);
+        b->calling_back = committed ? done[i].reason : reason;
         done[i].done(status, done[i].arg);
     }
+    b->calling_back = NULL;
+}
+
+const char *batch_failure_reason(const struct batch *b)
+{
+    return b->calling_back != NULL ? b->calling_back : "error";
+}
+
+int batch_on_rollback(struct batch *b, void (*fn)(void *arg), void *arg)
+{
+    if (b->nlisteners == BATCH_MAX_LISTENERS)
+        return -1;
+    b->listeners[b->nlisteners++] = (struct rollback_listener){fn, arg};
+    return 0;
+}
+
+bool batch_writes_ok(struct batch *b)
+{
+    int version;
+    char sql[64];
+
+    if (!b->writes_failing)
+        return true;
+    /*
+     * The smallest real write: page 1 rewritten with the same schema version,
+     * in a transaction of its own (no batch is open between loop callbacks).
+     */
+    if ((version = db_schema_version(b->db)) < 0)
+        return false;
+    snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", version);
+    if (db_exec(b->db, "BEGIN IMMEDIATE", "probe", NULL) != 0)
+        return false;
+    if (db_exec(b->db, sql, "probe", NULL) != 0 || db_exec(b->db, "COMMIT", "probe", NULL) != 0) {
+        if (!sqlite3_get_autocommit(b->db))
+            db_exec(b->db, "ROLLBACK", "probe", NULL);
+        return false;
+    }
+    b->writes_failing = false;
+    return true;
 }

@@ -15,6 +15,7 @@
 
 #include <event2/event.h>
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "metrics.h"
@@ -49,5 +50,30 @@ size_t batch_pending(const struct batch *b);
 
 /* Runs the pending jobs now (also used at shutdown). */
 void batch_flush(struct batch *b);
+
+/*
+ * Inside a done callback called with status -1: why the job failed.
+ * "disk_full" (SQLITE_FULL), "busy" (another writer held the lock past the
+ * busy timeout), "io" (I/O error, out of memory, read-only): the database's
+ * trouble, which passes; or "error": the job's own work failed.
+ */
+const char *batch_failure_reason(const struct batch *b);
+
+/*
+ * Calls fn(arg) each time work is rolled back (one failed job, or a whole
+ * transaction that did not commit), before any done callback of that flush.
+ * Whoever keeps in memory a copy of rows written inside a job (a cache) must
+ * forget it here, or it would believe in rows that are not on disk. At most
+ * four listeners; 0, or -1 when full.
+ */
+int batch_on_rollback(struct batch *b, void (*fn)(void *arg), void *arg);
+
+/*
+ * False while writes fail for want of space, a lock or I/O (the last flush
+ * failed so). While false, each call first tries a one-page write of its own,
+ * so it turns true as soon as the database takes writes again. Call it only
+ * between loop callbacks (no transaction open): /healthz does.
+ */
+bool batch_writes_ok(struct batch *b);
 
 #endif

@@ -82,6 +82,7 @@ static const struct config_key keys[] = {
     INT("log_retention_months", log_retention_months, "24", 1, 120),
     INT("maintenance_interval", maintenance_interval, "60", 1, 3600),
     STR("test_clock_file", test_clock_file, "", NULL),
+    STR("test_disk_full_file", test_disk_full_file, "", NULL),
     STR("gateways.twilio.account_sid", gateways.twilio.account_sid, "", NULL),
     SECRET("gateways.twilio.auth_token", gateways.twilio.auth_token, NULL),
     STR("gateways.twilio.from", gateways.twilio.from, "", NULL),

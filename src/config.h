@@ -18,7 +18,7 @@
 struct config_limits {
     long max_body_bytes;   /* request bodies over this get 413 */
     long max_header_bytes; /* request line + headers over this get 400 */
-    long max_connections;  /* the listener pauses at this many open connections */
+    long max_connections;  /* at this many, a new one evicts the longest-waiting one */
     long idle_timeout;     /* seconds of read/write inactivity before a connection closes */
     long header_timeout;   /* seconds a client has to send a complete request */
     long shutdown_timeout; /* seconds to finish in-flight work after SIGTERM */
@@ -127,6 +127,7 @@ struct config {
     long log_retention_months; /* contact log rows older than this are deleted */
     long maintenance_interval; /* seconds between purges */
     char *test_clock_file;     /* tests only: the wall clock is read from this file (clock.h) */
+    char *test_disk_full_file; /* tests only: "full" in it fails database writes (db_fault.h) */
     struct config_gateways gateways;
     struct config_outbox outbox;
     struct config_abuse abuse;

@@ -245,6 +245,12 @@ int contact_log_erase(struct contact_log *l, const char *e164, long long now, ch
     return db_stmt_done(l->erase, rc == SQLITE_DONE ? 0 : -1);
 }
 
+void contact_log_forget_key(struct contact_log *l)
+{
+    explicit_bzero(l->key, sizeof(l->key));
+    l->period[0] = '\0';
+}
+
 int contact_log_rotate(struct contact_log *l, long long now, long retention_months, char *err)
 {
     char period[8], oldest[8];

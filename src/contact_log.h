@@ -53,6 +53,14 @@ int contact_log_erase(struct contact_log *l, const char *e164, long long now, ch
  */
 int contact_log_rotate(struct contact_log *l, long long now, long retention_months, char *err);
 
+/*
+ * Forgets the period key held in memory. Call it when a transaction that may
+ * have created the key is rolled back (batch_on_rollback): the copy in memory
+ * would otherwise outlive the row, and the month's pseudonyms would change at
+ * the next restart.
+ */
+void contact_log_forget_key(struct contact_log *l);
+
 /* "2026-11" and "2026-11-24 17:00" for now, in local time. */
 void contact_log_period(long long now, char out[8]);
 void contact_log_hour(long long now, char out[20]);

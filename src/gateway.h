@@ -111,6 +111,12 @@ struct gateway_ops {
     const char *sms_path;    /* inbound SMS route, e.g. "/webhooks/twilio/sms" */
     const char *status_path; /* delivery-report route, or NULL */
     bool eu;                 /* processes data inside the EU (README) */
+    /*
+     * True if the gateway retries an inbound webhook answered 5xx
+     * (../shared/gateways.md): then a 503 loses nothing. False if it does not,
+     * or documents no retry: a message Katto cannot store is then lost.
+     */
+    bool retries_webhooks;
 
     /* True if credentials for sending are configured. */
     bool (*configured)(const struct config *cfg);
@@ -141,7 +147,8 @@ struct gateway_ops {
 
     /*
      * The answer to an inbound webhook. inline_reply is the text to send back
-     * in the response where the gateway supports it (46elks), else NULL.
+     * in the response where the gateway supports it (46elks, Twilio's TwiML),
+     * else NULL; out->body stays NULL where it cannot carry one.
      */
     void (*ack_inbound)(const struct gateway *gw, const char *inline_reply,
                         struct gateway_ack *out);

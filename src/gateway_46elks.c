@@ -164,6 +164,7 @@ const struct gateway_ops gateway_46elks = {
     .sms_path = "/webhooks/46elks/sms",
     .status_path = "/webhooks/46elks/status",
     .eu = true,
+    .retries_webhooks = true,
     .configured = elks_configured,
     .can_verify = elks_can_verify,
     .verify = elks_verify,

@@ -196,6 +196,7 @@ const struct gateway_ops gateway_africastalking = {
     .sms_path = "/webhooks/africastalking/sms",
     .status_path = "/webhooks/africastalking/status",
     .eu = false,
+    .retries_webhooks = false,
     .configured = at_configured,
     .can_verify = at_can_verify,
     .verify = at_verify,

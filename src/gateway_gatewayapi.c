@@ -710,6 +710,7 @@ const struct gateway_ops gateway_gatewayapi = {
     .sms_path = "/webhooks/gatewayapi/sms",
     .status_path = "/webhooks/gatewayapi/status",
     .eu = true,
+    .retries_webhooks = true,
     .configured = gwapi_configured,
     .can_verify = gwapi_can_verify,
     .verify = gwapi_verify,

@@ -381,12 +381,44 @@ static void twilio_parse_send(long http_status, const char *body, size_t len,
  * to send it, nothing retries it and Katto never learns its status, while an
  * outbox row is retried, rate limited and tracked by status callbacks.
  */
+/*
+ * TwiML answering a webhook: <Response/>, or with inline_reply a <Message>
+ * that Twilio sends back to the sender. Text is escaped as twilio-node does
+ * (& < > and CR); other C0 controls are illegal in XML 1.0 and dropped.
+ */
+static char *twiml(const char *inline_reply)
+{
+    static const char head[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Message>";
+    static const char tail[] = "</Message></Response>";
+    char *out, *p;
+
+    if (inline_reply == NULL)
+        return strdup(TWIML_EMPTY);
+    /* At most 5 bytes ("&amp;", "&#xD;") per input byte. */
+    if ((out = malloc(sizeof(head) + 5 * strlen(inline_reply) + sizeof(tail))) == NULL)
+        return NULL;
+    p = out + sprintf(out, "%s", head);
+    for (const unsigned char *c = (const unsigned char *)inline_reply; *c != '\0'; c++) {
+        if (*c == '&')
+            p += sprintf(p, "&amp;");
+        else if (*c == '<')
+            p += sprintf(p, "&lt;");
+        else if (*c == '>')
+            p += sprintf(p, "&gt;");
+        else if (*c == '\r')
+            p += sprintf(p, "&#xD;");
+        else if (*c >= 0x20 || *c == '\t' || *c == '\n')
+            *p++ = (char)*c;
+    }
+    sprintf(p, "%s", tail);
+    return out;
+}
+
 static void twilio_ack_inbound(const struct gateway *gw, const char *inline_reply,
                                struct gateway_ack *out)
 {
     (void)gw;
-    (void)inline_reply;
-    out->body = strdup(TWIML_EMPTY);
+    out->body = twiml(inline_reply);
     out->status = out->body != NULL ? 200 : 500;
     out->content_type = out->body != NULL ? "text/xml" : NULL;
 }
@@ -396,6 +428,7 @@ const struct gateway_ops gateway_twilio = {
     .sms_path = "/webhooks/twilio/sms",
     .status_path = "/webhooks/twilio/status",
     .eu = false,
+    .retries_webhooks = false,
     .configured = twilio_configured,
     .can_verify = twilio_can_verify,
     .verify = twilio_verify,

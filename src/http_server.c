@@ -3,14 +3,27 @@
  *
  * Connection tracking. libevent 2.1.12 has no connection-count limit and no
  * new-connection hook, so connections are followed through evhttp_set_bevcb:
- * the bufferevent factory runs once per accepted connection (we count it, and
- * pause the listener at the cap). evhttp then installs its own callbacks on
- * that bufferevent with the evhttp_connection as their argument; a zero-delay
- * "adopt" event reads it back with bufferevent_getcb() after the accept has
- * finished, registers a close callback (which evhttp calls exactly once, from
+ * the bufferevent factory runs once per accepted connection (we count it).
+ * evhttp then installs its own callbacks on that bufferevent with the
+ * evhttp_connection as their argument; a zero-delay "adopt" event reads it
+ * back with bufferevent_getcb() after the accept has finished, registers a
+ * close callback (which evhttp calls exactly once, from
  * evhttp_connection_reset_ or _free) and arms the request deadline.
  * The factory must not use BEV_OPT_DEFER_CALLBACKS: group commit relies on
  * request callbacks running in the same loop pass as the flush event.
+ *
+ * The connection cap. A connection is "waiting" while it has not delivered a
+ * complete request: from its accept, and again from the moment a reply has
+ * been written until the next request is complete. Waiting connections are
+ * kept in a queue, oldest first. A connection accepted at the cap evicts the
+ * head of that queue: the one that has gone longest without completing a
+ * request. So slowloris clients, connect-and-idle floods and idle keep-alive
+ * connections make room for a gateway, whose request completes in
+ * milliseconds and is then never evicted while it is handled or answered.
+ * The listener pauses only when the cap is reached and nothing is waiting
+ * (every connection has a request in progress). Eviction does not look at
+ * peer addresses: behind nginx every peer is 127.0.0.1, and the forwarded
+ * address is in the very headers a slow client never finishes.
  */
 #include "http_server.h"
 
@@ -26,6 +39,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "err.h"
 #include "log.h"
@@ -45,7 +59,12 @@ struct http_conn {
     struct evhttp_connection *evcon;
     struct event *deadline; /* fires if a complete request has not arrived in time */
     int fd;
+    bool waiting;          /* in server->waiting: no complete request yet */
+    struct timespec since; /* when it began waiting (CLOCK_MONOTONIC) */
+    struct http_conn *wprev, *wnext;
 };
+
+#define EVICT_LOG_INTERVAL 10 /* seconds: one log line per burst of evictions, not one each */
 
 struct http_exchange {
     struct http_server *server;
@@ -70,7 +89,10 @@ struct http_server {
     size_t nby_fd;
     size_t open;    /* connections counted by the factory */
     bool accepting; /* false after http_server_stop_accepting */
-    bool paused;    /* listener disabled because open reached the cap */
+    bool paused;    /* listener disabled: at the cap with nothing to evict */
+    struct http_conn *waiting_head, *waiting_tail; /* oldest first (file comment) */
+    unsigned long long evicted_unlogged;           /* evictions since the last log line */
+    struct timespec evict_logged;                  /* when that line was written */
     struct http_exchange *exchanges;
     size_t in_flight;
 };
@@ -97,9 +119,42 @@ static const char *reason_phrase(int status)
     }
 }
 
+static void waiting_add(struct http_server *s, struct http_conn *c)
+{
+    if (c->waiting)
+        return;
+    clock_gettime(CLOCK_MONOTONIC, &c->since);
+    c->wprev = s->waiting_tail;
+    c->wnext = NULL;
+    if (s->waiting_tail != NULL)
+        s->waiting_tail->wnext = c;
+    else
+        s->waiting_head = c;
+    s->waiting_tail = c;
+    c->waiting = true;
+}
+
+static void waiting_remove(struct http_server *s, struct http_conn *c)
+{
+    if (!c->waiting)
+        return;
+    if (c->wprev != NULL)
+        c->wprev->wnext = c->wnext;
+    else
+        s->waiting_head = c->wnext;
+    if (c->wnext != NULL)
+        c->wnext->wprev = c->wprev;
+    else
+        s->waiting_tail = c->wprev;
+    c->wprev = c->wnext = NULL;
+    c->waiting = false;
+}
+
 static void update_listener(struct http_server *s)
 {
-    bool want = s->accepting && s->open < (size_t)s->limits.max_connections;
+    /* At the cap a new connection can still come in if an old one can be evicted for it. */
+    bool want =
+        s->accepting && (s->open < (size_t)s->limits.max_connections || s->waiting_head != NULL);
 
     if (s->listener == NULL || want == !s->paused)
         return;
@@ -109,8 +164,10 @@ static void update_listener(struct http_server *s)
     } else {
         evconnlistener_disable(s->listener);
         if (s->accepting)
-            log_warn("http.paused", "connections=%zu limit=%ld", s->open,
-                     s->limits.max_connections);
+            log_warn("http.paused",
+                     "connections=%zu limit=%ld reason=\"every connection has a "
+                     "request in progress\"",
+                     s->open, s->limits.max_connections);
     }
     s->paused = !want;
 }
@@ -150,6 +207,7 @@ static void conn_closed_cb(struct evhttp_connection *evcon, void *arg)
     struct http_server *s = c->server;
 
     (void)evcon;
+    waiting_remove(s, c);
     if ((size_t)c->fd < s->nby_fd && s->by_fd[c->fd] == c)
         s->by_fd[c->fd] = NULL;
     event_free(c->deadline);
@@ -191,7 +249,35 @@ static int track(struct http_server *s, struct bufferevent *bev)
     s->by_fd[fd] = c;
     evhttp_connection_set_closecb(evcon, conn_closed_cb, c);
     arm_deadline(c);
+    waiting_add(s, c);
     return 0;
+}
+
+/*
+ * Closes the connection that has gone longest without completing a request,
+ * to make room for a new one at the cap. Logged without the peer's address
+ * (it may be a person's browser), at most one line per EVICT_LOG_INTERVAL.
+ */
+static void evict_oldest_waiting(struct http_server *s)
+{
+    struct http_conn *c = s->waiting_head;
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    metrics_add(s->metrics, "katto_http_connections_evicted_total", "", 1);
+    s->evicted_unlogged++;
+    if (s->evict_logged.tv_sec == 0 || now.tv_sec - s->evict_logged.tv_sec >= EVICT_LOG_INTERVAL) {
+        log_warn("http.evicted",
+                 "evicted=%llu waited_s=%lld connections=%zu limit=%ld "
+                 "reason=\"at the connection cap: closed the connection longest without a "
+                 "complete request\"",
+                 s->evicted_unlogged, (long long)(now.tv_sec - c->since.tv_sec), s->open,
+                 s->limits.max_connections);
+        s->evicted_unlogged = 0;
+        s->evict_logged = now;
+    }
+    /* Calls conn_closed_cb, which unlinks and frees c. */
+    evhttp_connection_free(c->evcon);
 }
 
 static void adopt_cb(evutil_socket_t fd, short what, void *arg)
@@ -207,6 +293,7 @@ static void adopt_cb(evutil_socket_t fd, short what, void *arg)
         }
     }
     s->npending = 0;
+    update_listener(s); /* the adopted ones can be evicted now, if it had to pause */
 }
 
 static struct bufferevent *bev_factory(struct event_base *base, void *arg)
@@ -223,6 +310,9 @@ static struct bufferevent *bev_factory(struct event_base *base, void *arg)
         s->pending = bigger;
         s->cappending = n;
     }
+    /* At the cap: make room (update_listener paused us if there was nothing to evict). */
+    if (s->open >= (size_t)s->limits.max_connections && s->waiting_head != NULL)
+        evict_oldest_waiting(s);
     /* No BEV_OPT_DEFER_CALLBACKS: see the file comment. */
     if ((bev = bufferevent_socket_new(base, -1, 0)) == NULL)
         return NULL;
@@ -345,6 +435,18 @@ static void allow_header(struct http_exchange *ex, unsigned methods)
     http_exchange_add_header(ex, "Allow", allow);
 }
 
+/* The reply is out (evhttp calls this before it reads the next request or closes). */
+static void reply_written(struct evhttp_request *req, void *arg)
+{
+    struct http_server *s = arg;
+    struct http_conn *c = conn_of(s, req);
+
+    if (c != NULL) {
+        waiting_add(s, c);
+        update_listener(s);
+    }
+}
+
 static void request_cb(struct evhttp_request *req, void *arg)
 {
     struct http_server *s = arg;
@@ -354,8 +456,13 @@ static void request_cb(struct evhttp_request *req, void *arg)
     struct http_exchange *ex;
     unsigned method = (unsigned)evhttp_request_get_command(req);
 
-    if (c != NULL)
+    if (c != NULL) {
         event_del(c->deadline); /* the request is complete: the handler's time starts */
+        /* Not evictable until its reply is written (reply_written). */
+        waiting_remove(s, c);
+        evhttp_request_set_on_complete_cb(req, reply_written, s);
+        update_listener(s);
+    }
     if ((ex = calloc(1, sizeof(*ex))) == NULL) {
         evhttp_send_error(req, 503, "Service Unavailable");
         return;
@@ -421,6 +528,9 @@ struct http_server *http_server_new(struct event_base *base, const struct config
                     "Client connections accepted.");
     metrics_declare(metrics, "katto_http_request_deadline_total", "counter",
                     "Connections closed because a complete request did not arrive in time.");
+    metrics_declare(metrics, "katto_http_connections_evicted_total", "counter",
+                    "Connections closed at the connection cap to make room for a new one: the "
+                    "one longest without a complete request.");
     return s;
 }
 

@@ -2,8 +2,9 @@
  * http_server.h: Katto's HTTP front on libevent 2.1.12's evhttp. It owns the
  * route table, the limits (body and header size, idle timeout, a deadline for
  * a complete request so slowloris clients cannot hold connections, a cap on
- * open connections that pauses the listener), per-route metrics, and the rule
- * that every request handed to a handler gets exactly one reply.
+ * open connections at which the connection longest without a complete
+ * request is evicted for a new one), per-route metrics, and the rule that
+ * every request handed to a handler gets exactly one reply.
  *
  * A handler receives a struct http_exchange and must eventually call
  * http_exchange_reply() or http_exchange_error() exactly once, now or later

@@ -16,6 +16,14 @@
 #include "log.h"
 #include "utf8.h"
 
+/*
+ * The answer to a message that could not be stored, where the gateway does
+ * not retry and its answer can carry a text (Twilio). GSM-7, one SMS.
+ */
+#define SMS_NOT_STORED                                                                             \
+    "Viestisi ei tullut perille. Lähetä se hetken päästä uudelleen. Ditt sms kom inte fram, " \
+    "skicka det igen om en stund. Please send it again shortly."
+
 struct sms_channel {
     struct sms_channel_deps d;
     uint8_t contact_key[CRYPTO_KEY_LEN];
@@ -261,6 +269,42 @@ static int handle_status(sqlite3 *db, void *arg, char *err)
     return matched < 0 ? -1 : 0;
 }
 
+/*
+ * An inbound message that could not be stored (full disk, busy database, a
+ * failed step). Nothing of it is on disk. A gateway that retries gets 503
+ * and its retry is safe (the dedupe row was not written either). For one
+ * that does not (Twilio), the message is lost: logged as an error and
+ * counted, and where the answer can carry a text the sender is asked to send
+ * it again; otherwise 503 is still the only chance of a retry or a fallback.
+ */
+static void not_stored(struct job *j)
+{
+    struct sms_channel *ch = j->ch;
+    const char *reason = batch_failure_reason(ch->d.batch);
+    struct gateway gw = {.ops = j->ops, .cfg = ch->d.cfg};
+    struct gateway_ack ack = {0};
+    char labels[96];
+
+    count(ch, j->ops, "unavailable");
+    if (j->is_status || j->ops->retries_webhooks) {
+        log_warn("sms.unavailable", "gateway=%s reason=%s effect=\"503: the gateway retries\"",
+                 j->ops->name, reason);
+        http_exchange_error(j->ex, 503, "try again later");
+        return;
+    }
+    snprintf(labels, sizeof(labels), "gateway=\"%s\",reason=\"%s\"", j->ops->name, reason);
+    metrics_add(ch->d.metrics, "katto_inbound_lost_total", labels, 1);
+    j->ops->ack_inbound(&gw, SMS_NOT_STORED, &ack);
+    log_error("sms.inbound_lost", "gateway=%s reason=%s effect=\"%s\"", j->ops->name, reason,
+              ack.body != NULL ? "lost: the sender was asked to send it again"
+                               : "lost unless the gateway retries after 503");
+    if (ack.body != NULL)
+        http_exchange_reply(j->ex, ack.status, ack.content_type, ack.body, strlen(ack.body));
+    else
+        http_exchange_error(j->ex, 503, "try again later");
+    gateway_ack_release(&ack);
+}
+
 static void finished(int status, void *arg)
 {
     struct job *j = arg;
@@ -268,9 +312,7 @@ static void finished(int status, void *arg)
     struct gateway_ack ack = {0};
 
     if (status != 0) {
-        /* Not committed: the gateway retries later, and dedupe makes that safe. */
-        count(j->ch, j->ops, "unavailable");
-        http_exchange_error(j->ex, 503, "try again later");
+        not_stored(j);
         job_free(j);
         return;
     }
@@ -459,6 +501,9 @@ struct sms_channel *sms_channel_new(const struct sms_channel_deps *deps, struct 
         sms_channel_free(ch);
         return NULL;
     }
+    metrics_declare(deps->metrics, "katto_inbound_lost_total", "counter",
+                    "Inbound messages that could not be stored, from gateways that do not retry "
+                    "webhooks (Twilio), by gateway and reason (disk_full, busy, io, error).");
     metrics_declare(deps->metrics, "katto_delivery_reports_total", "counter",
                     "Delivery reports by gateway and status.");
     metrics_declare(deps->metrics, "katto_inbound_total", "counter",

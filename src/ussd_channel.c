@@ -22,6 +22,10 @@
 #define USSD_PATH_MAX 1024 /* bytes of "flow/node," kept for the session's log row */
 /* Said when Katto cannot go on; short, in the three main languages, GSM-7 only. */
 #define USSD_SORRY "END Virhe, soita uudelleen. Fel, ring igen. Error, please dial again."
+/* Said when the database cannot take the step (full disk, busy): it passes, so "shortly". */
+#define USSD_BUSY                                                                                   \
+    "END Palvelu on hetken tukossa, yritä pian uudelleen. Tjänsten är upptagen, försök snart " \
+    "igen. Sorry, please try again shortly."
 
 struct ussd_channel {
     struct sms_channel_deps d;
@@ -285,7 +289,12 @@ static void finished(int status, void *arg)
 {
     struct ussd_job *j = arg;
 
-    if (status != 0 || j->reply == NULL) {
+    if (status != 0 && strcmp(batch_failure_reason(j->ch->d.batch), "error") != 0) {
+        /* Nothing of this step is stored; the session ends with an apology, not a hang. */
+        log_error("ussd.unavailable", "reason=%s", batch_failure_reason(j->ch->d.batch));
+        count(j->ch, "unavailable");
+        reply_text(j->ex, USSD_BUSY);
+    } else if (status != 0 || j->reply == NULL) {
         count(j->ch, "failed");
         reply_text(j->ex, USSD_SORRY);
     } else {
@@ -452,7 +461,7 @@ struct ussd_channel *ussd_channel_new(const struct sms_channel_deps *deps, struc
     }
     metrics_declare(deps->metrics, "katto_ussd_requests_total", "counter",
                     "USSD requests by result (continued, ended, resent, out_of_step, refused, "
-                    "failed).");
+                    "failed, unavailable).");
     if (deps->cfg->ussd.token[0] == '\0') {
         log_info("ussd.off", "reason=\"ussd.token is not set\"");
         return ch;
@@ -515,5 +524,12 @@ int ussd_channel_purge(struct ussd_channel *ch, long long now, int limit)
         db_exec(ch->d.db, "ROLLBACK", "purge ussd", NULL);
         return -1;
     }
-    return db_exec(ch->d.db, "COMMIT", "purge ussd", err) == 0 ? n : -1;
+    if (db_exec(ch->d.db, "COMMIT", "purge ussd", err) != 0) {
+        /* A failed COMMIT (full disk) may leave the transaction open: then every later
+         * BEGIN would fail, and no webhook could be stored again. */
+        if (!sqlite3_get_autocommit(ch->d.db))
+            db_exec(ch->d.db, "ROLLBACK", "purge ussd", NULL);
+        return -1;
+    }
+    return n;
 }

@@ -4,7 +4,8 @@
  * one loop pass share one transaction, done callbacks run exactly once and
  * only after COMMIT (a second connection already sees the row), a failing job
  * is rolled back alone, big batches are split, batch_free flushes, and a
- * failed BEGIN fails every job.
+ * failed BEGIN fails every job, and a job after which SQLite rolled the whole
+ * transaction back leaves nothing on disk.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -34,6 +35,7 @@ struct fixture {
     struct metrics *metrics;
     struct batch *batch;
     int commits;   /* COMMITs on db, counted by a commit hook */
+    int rollbacks; /* batch_on_rollback notifications */
     int work_runs; /* work callbacks run */
     FILE *log;     /* the batch logs failures; keep them out of the test output */
 };
@@ -41,7 +43,9 @@ struct fixture {
 struct job {
     struct fixture *fx;
     int id;
-    bool fail; /* work inserts its row, then fails */
+    bool fail;          /* work inserts its row, then fails */
+    bool lose;          /* ... and ends the transaction, as SQLite may after SQLITE_FULL */
+    const char *reason; /* batch_failure_reason inside done, when status is -1 */
     int done_calls;
     int status;
     int commits_at_done;  /* how many COMMITs had happened when done ran */
@@ -53,6 +57,11 @@ static int count_commit(void *arg)
 {
     (*(int *)arg)++;
     return 0;
+}
+
+static void count_rollback(void *arg)
+{
+    (*(int *)arg)++;
 }
 
 static int setup(void **state)
@@ -78,7 +87,8 @@ static int setup(void **state)
     if (fx->base == NULL || fx->metrics == NULL)
         return -1;
     fx->batch = batch_new(fx->base, fx->db, fx->metrics);
-    if (fx->batch == NULL || (fx->log = tmpfile()) == NULL)
+    if (fx->batch == NULL || (fx->log = tmpfile()) == NULL ||
+        batch_on_rollback(fx->batch, count_rollback, &fx->rollbacks) != 0)
         return -1;
     log_set_stream(fx->log);
     *state = fx;
@@ -138,6 +148,12 @@ static int insert_job(sqlite3 *db, void *arg, char *err)
         err_set(err, "insert job %d: %s", j->id, sqlite3_errmsg(db));
         return -1;
     }
+    if (j->lose) {
+        /* What SQLite does to the whole transaction after some SQLITE_FULL or IOERR. */
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        err_set(err, "job %d lost the transaction", j->id);
+        return -1;
+    }
     if (j->fail) {
         /* The row is written: only the savepoint rollback can take it away. */
         err_set(err, "job %d fails on purpose", j->id);
@@ -154,6 +170,7 @@ static void job_done(int status, void *arg)
     j->status = status;
     j->commits_at_done = j->fx->commits;
     j->durable = count_rows(j->fx->reader, j->id);
+    j->reason = status != 0 ? batch_failure_reason(j->fx->batch) : NULL;
     if (j->followup != NULL)
         assert_int_equal(batch_submit(j->fx->batch, insert_job, job_done, j->followup), 0);
 }
@@ -277,7 +294,10 @@ static void failing_job_is_rolled_back_alone(void **state)
     }
     assert_int_equal(jobs[2].done_calls, 1);
     assert_int_equal(jobs[2].status, -1);
+    assert_string_equal(jobs[2].reason, "error"); /* its own fault, not the database's */
     assert_int_equal(jobs[2].durable, 0);
+    assert_int_equal(fx->rollbacks, 1); /* caches hear of the rolled-back savepoint */
+    assert_true(batch_writes_ok(fx->batch));
     assert_int_equal(count_rows(fx->reader, -1), 4);
     assert_int_equal(count_rows(fx->reader, 3), 0);
     assert_int_equal(metrics_get(fx->metrics, "katto_db_jobs_total", "result=\"ok\""), 4);
@@ -434,8 +454,11 @@ static void commit_failure_fails_every_job(void **state)
     for (int i = 0; i < 4; i++) {
         assert_int_equal(jobs[i].done_calls, 1);
         assert_int_equal(jobs[i].status, -1);
+        assert_string_equal(jobs[i].reason, "busy");
     }
     assert_int_equal(fx->commits, 0);
+    /* /healthz's question: still locked, so its probe write fails too. */
+    assert_false(batch_writes_ok(fx->batch));
     assert_int_equal(fx->work_runs, 0); /* no transaction, so no work ran */
     assert_int_equal(metrics_get(fx->metrics, "katto_db_commits_total", "result=\"failed\""), 1);
     assert_int_equal(metrics_get(fx->metrics, "katto_db_jobs_total", "result=\"failed\""), 4);
@@ -444,11 +467,52 @@ static void commit_failure_fails_every_job(void **state)
     /* Once the lock is gone the same batch works again. */
     assert_int_equal(sqlite3_exec(writer, "ROLLBACK", NULL, NULL, &msg), SQLITE_OK);
     assert_int_equal(sqlite3_close(writer), SQLITE_OK);
+    assert_true(batch_writes_ok(fx->batch));
     jobs[0].done_calls = 0;
     assert_int_equal(batch_submit(fx->batch, insert_job, job_done, &jobs[0]), 0);
     run_loop(fx);
     expect_committed(&jobs[0]);
     assert_int_equal(count_rows(fx->reader, -1), 1);
+    event_free(s.ev);
+    free(jobs);
+}
+
+/*
+ * After SQLITE_FULL or an I/O error SQLite may roll back the whole
+ * transaction, not just the statement. The jobs after that must not run in
+ * autocommit mode (each SAVEPOINT would start, and each RELEASE commit, a
+ * transaction of its own): every job fails and nothing is on disk.
+ */
+static void job_that_loses_the_transaction_fails_the_batch_and_nothing_is_written(void **state)
+{
+    struct fixture *fx = *state;
+    struct job *jobs = jobs_new(fx, 4, 1);
+    struct submitter s;
+
+    jobs[1].lose = true;
+    submitter_start(&s, fx, jobs, 4);
+    run_loop(fx);
+    for (int i = 0; i < 4; i++) {
+        if (jobs[i].done_calls != 1 || jobs[i].status != -1 || jobs[i].durable != 0)
+            fail_msg("job %d: done called %d times, status %d, reader saw %lld rows", jobs[i].id,
+                     jobs[i].done_calls, jobs[i].status, jobs[i].durable);
+    }
+    assert_int_equal(count_rows(fx->reader, -1), 0);
+    assert_int_equal(fx->commits, 0);
+    assert_int_equal(fx->work_runs, 2); /* the jobs after the loss did not run */
+    assert_int_equal(sqlite3_get_autocommit(fx->db), 1);
+    assert_true(fx->rollbacks >= 1);
+    assert_int_equal(metrics_get(fx->metrics, "katto_db_commits_total", "result=\"failed\""), 1);
+
+    /* The next pass starts clean. */
+    for (int i = 0; i < 4; i++) {
+        jobs[i].lose = false;
+        jobs[i].done_calls = 0;
+        assert_int_equal(batch_submit(fx->batch, insert_job, job_done, &jobs[i]), 0);
+    }
+    run_loop(fx);
+    for (int i = 0; i < 4; i++)
+        expect_committed(&jobs[i]);
     event_free(s.ev);
     free(jobs);
 }
@@ -473,6 +537,7 @@ int main(void)
         T(explicit_flush_runs_pending_jobs_once),
         T(batch_free_flushes_pending_jobs),
         T(commit_failure_fails_every_job),
+        T(job_that_loses_the_transaction_fails_the_batch_and_nothing_is_written),
         cmocka_unit_test(free_accepts_null),
 #undef T
     };

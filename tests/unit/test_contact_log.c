@@ -151,6 +151,20 @@ static void retention_deletes_exactly_the_old_rows(void **state)
     assert_int_equal(count(f, "SELECT count(*) FROM contact_log WHERE period = '2024-10'"), 0);
 }
 
+/* A rolled-back step must not leave the month's key only in memory. */
+static void key_created_in_a_rolled_back_step_is_created_again(void **state)
+{
+    struct fixture *f = *state;
+
+    assert_int_equal(sqlite3_exec(f->db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    log_step(f, "+358401234567", NOV_2026, FLOW_EFFECT_SESSION_START);
+    assert_int_equal(sqlite3_exec(f->db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    contact_log_forget_key(f->log); /* what the batch's rollback listener does */
+    log_step(f, "+358401234567", NOV_2026, FLOW_EFFECT_SESSION_START);
+    assert_int_equal(count(f, "SELECT count(*) FROM pseudonym_keys"), 1);
+    assert_int_equal(count(f, "SELECT count(*) FROM contact_log"), 1);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -160,6 +174,7 @@ int main(void)
         T(pseudonyms_link_contacts_within_a_period_only),
         T(erase_removes_exactly_that_contacts_rows_of_the_period),
         T(retention_deletes_exactly_the_old_rows),
+        T(key_created_in_a_rolled_back_step_is_created_again),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -484,17 +484,24 @@ static void parse_send_reads_created_and_errors(void **state)
     }
 }
 
-static void ack_is_an_empty_twiml_response(void **state)
+static void ack_is_empty_twiml_or_one_escaped_message(void **state)
 {
     struct fake *f = *state;
     struct gateway_ack ack;
 
-    gateway_twilio.ack_inbound(&f->g.gw, "an inline reply is never used", &ack);
+    gateway_twilio.ack_inbound(&f->g.gw, NULL, &ack);
     assert_int_equal(ack.status, 200);
     assert_string_equal(ack.content_type, "text/xml");
     assert_string_equal(ack.body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>");
     gateway_ack_release(&ack);
     assert_null(ack.body);
+    /* With text (the apology when a message cannot be stored): escaped as twilio-node does. */
+    gateway_twilio.ack_inbound(&f->g.gw, "Hyvä <b>&\r\nok\x07", &ack);
+    assert_int_equal(ack.status, 200);
+    assert_string_equal(ack.content_type, "text/xml");
+    assert_string_equal(ack.body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Message>"
+                                  "Hyvä &lt;b&gt;&amp;&#xD;\nok</Message></Response>");
+    gateway_ack_release(&ack);
 }
 
 int main(void)
@@ -512,7 +519,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(build_send_makes_the_messages_api_request, setup, teardown),
         cmocka_unit_test_setup_teardown(build_send_needs_credentials_and_a_sender, setup, teardown),
         cmocka_unit_test_setup_teardown(parse_send_reads_created_and_errors, setup, teardown),
-        cmocka_unit_test_setup_teardown(ack_is_an_empty_twiml_response, setup, teardown),
+        cmocka_unit_test_setup_teardown(ack_is_empty_twiml_or_one_escaped_message, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
