@@ -9,7 +9,7 @@
  * Katto's timeout.
  *
  * Quick by default; scripts/soak runs the same tests longer through SOAK_*
- * variables (SOAK_SEED, SOAK_KILLS, SOAK_SECONDS, SOAK_OUTAGES). The seed is
+ * variables (SOAK_SEED, SOAK_KILLS, SOAK_SECONDS, SOAK_OUTAGES, SOAK_THREADS). The seed is
  * printed: SOAK_SEED=<seed> repeats the same kill schedule and load.
  */
 #include <setjmp.h>
@@ -133,7 +133,7 @@ static void start_world(struct world *w, unsigned int seed, const char *outbox)
     assert_int_equal(testlib_server_start(&w->s, w->config, NULL), 0);
     w->p = (struct testlib_load_params){
         .seed = seed,
-        .threads = 2,
+        .threads = (int)env_long("SOAK_THREADS", 2),
         .per_thread = 8,
         .pause_ms = 20,
         .redeliver_percent = 5,
