@@ -372,25 +372,25 @@ static char **accepted_texts(const struct testlib_emu *emu, const char *number, 
     return v;
 }
 
-bool testlib_load_outbox_settled(const char *db_path)
+long testlib_load_outbox_queued(const char *db_path)
 {
     sqlite3 *db;
     sqlite3_stmt *st = NULL;
-    bool settled = false;
+    long queued = -1;
 
     if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
         sqlite3_prepare_v2(db, "SELECT count(*) FROM outbox WHERE status = 'queued'", -1, &st,
                            NULL) == SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW)
-        settled = sqlite3_column_int(st, 0) == 0;
+        queued = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
     sqlite3_close(db);
-    return settled;
+    return queued;
 }
 
 static bool settled_cb(void *arg)
 {
-    return testlib_load_outbox_settled(arg);
+    return testlib_load_outbox_queued(arg) == 0;
 }
 
 char **testlib_load_reference(const struct testlib_load_params *p, const char *base_url,

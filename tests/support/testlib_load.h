@@ -88,8 +88,8 @@ char **testlib_load_reference(const struct testlib_load_params *p, const char *b
 
 void testlib_load_strv_free(char **v);
 
-/* True when the outbox at db_path holds no queued row (read-only look). */
-bool testlib_load_outbox_settled(const char *db_path);
+/* Rows queued in the outbox at db_path (read-only look), or -1 if it cannot be read. */
+long testlib_load_outbox_queued(const char *db_path);
 
 /*
  * POST /_emu/fail with a delay (testlib_emu_fail has none): queues a phase of
