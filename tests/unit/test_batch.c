@@ -45,6 +45,7 @@ struct job {
     int id;
     bool fail;          /* work inserts its row, then fails */
     bool lose;          /* ... and ends the transaction, as SQLite may after SQLITE_FULL */
+    bool big;           /* also writes 16 KiB: new pages, which a full database refuses */
     const char *reason; /* batch_failure_reason inside done, when status is -1 */
     int done_calls;
     int status;
@@ -146,6 +147,11 @@ static int insert_job(sqlite3 *db, void *arg, char *err)
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {
         err_set(err, "insert job %d: %s", j->id, sqlite3_errmsg(db));
+        return -1;
+    }
+    if (j->big && sqlite3_exec(db, "INSERT INTO blobs (v) VALUES (randomblob(16384))", NULL, NULL,
+                               NULL) != SQLITE_OK) {
+        err_set(err, "insert blob of job %d: %s", j->id, sqlite3_errmsg(db));
         return -1;
     }
     if (j->lose) {
@@ -517,6 +523,77 @@ static void job_that_loses_the_transaction_fails_the_batch_and_nothing_is_writte
     free(jobs);
 }
 
+static long long pragma_value(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st;
+    long long v = -1;
+
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/*
+ * A full disk, simulated as the issue asks with PRAGMA max_page_count: every
+ * job needs new pages, so every job fails with reason disk_full, nothing of
+ * them is on disk, the file is intact, and once there is room again the same
+ * jobs commit. (tests/integration/test_disk.c does the same to the whole
+ * server through a VFS that fails writes, which does not depend on free space
+ * inside pages.)
+ */
+static void a_full_database_fails_every_job_whole_and_recovers(void **state)
+{
+    struct fixture *fx = *state;
+    struct job *jobs = jobs_new(fx, 4, 1);
+    struct submitter s;
+    char err[ERR_LEN], sql[64];
+
+    assert_int_equal(
+        db_exec(fx->db, "CREATE TABLE blobs (id INTEGER PRIMARY KEY, v BLOB)", "create", err), 0);
+    long long pages = pragma_value(fx->db, "PRAGMA page_count");
+    assert_true(pages > 0);
+    snprintf(sql, sizeof(sql), "PRAGMA max_page_count=%lld", pages);
+    assert_int_equal(pragma_value(fx->db, sql), pages);
+    for (int i = 0; i < 4; i++)
+        jobs[i].big = true;
+
+    submitter_start(&s, fx, jobs, 4);
+    run_loop(fx);
+    for (int i = 0; i < 4; i++) {
+        if (jobs[i].done_calls != 1 || jobs[i].status != -1 || jobs[i].durable != 0 ||
+            jobs[i].reason == NULL || strcmp(jobs[i].reason, "disk_full") != 0)
+            fail_msg("job %d: done called %d times, status %d, reason %s, reader saw %lld rows",
+                     jobs[i].id, jobs[i].done_calls, jobs[i].status,
+                     jobs[i].reason ? jobs[i].reason : "-", jobs[i].durable);
+    }
+    assert_int_equal(count_rows(fx->reader, -1), 0);
+    assert_int_equal(pragma_value(fx->reader, "SELECT count(*) FROM blobs"), 0);
+    assert_int_equal(sqlite3_get_autocommit(fx->db), 1);
+
+    /* Room again: the same jobs, submitted again as a gateway would retry, all commit. */
+    assert_true(pragma_value(fx->db, "PRAGMA max_page_count=100000") >= 100000);
+    assert_true(batch_writes_ok(fx->batch));
+    for (int i = 0; i < 4; i++) {
+        jobs[i].done_calls = 0;
+        assert_int_equal(batch_submit(fx->batch, insert_job, job_done, &jobs[i]), 0);
+    }
+    run_loop(fx);
+    for (int i = 0; i < 4; i++)
+        expect_committed(&jobs[i]);
+    assert_int_equal(pragma_value(fx->reader, "SELECT count(*) FROM blobs"), 4);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(fx->reader, "PRAGMA integrity_check", -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
+    sqlite3_finalize(st);
+    event_free(s.ev);
+    free(jobs);
+}
+
 static void free_accepts_null(void **state)
 {
     (void)state;
@@ -538,6 +615,7 @@ int main(void)
         T(batch_free_flushes_pending_jobs),
         T(commit_failure_fails_every_job),
         T(job_that_loses_the_transaction_fails_the_batch_and_nothing_is_written),
+        T(a_full_database_fails_every_job_whole_and_recovers),
         cmocka_unit_test(free_accepts_null),
 #undef T
     };
