@@ -1,11 +1,19 @@
 /* testlib.c: see testlib.h. Test code: aborting on set-up failure is fine here. */
 #include "testlib.h"
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -104,6 +112,18 @@ const char *testlib_katto_bin(void)
     return s != NULL ? s : "katto";
 }
 
+int testlib_timeout_ms(int ms)
+{
+    static int scale;
+
+    if (scale == 0) {
+        const char *s = getenv("KATTO_TEST_TIME_SCALE");
+
+        scale = s != NULL && atoi(s) > 1 ? atoi(s) : 1;
+    }
+    return ms > INT_MAX / scale ? INT_MAX : ms * scale;
+}
+
 bool testlib_wait_for(bool (*cond)(void *arg), void *arg, int timeout_ms)
 {
     struct timespec tick = {0, 10 * 1000 * 1000};
@@ -191,6 +211,63 @@ static void print_log(const struct testlib_server *s)
     free(log);
 }
 
+/*
+ * The valgrind pass (tests/CMakeLists.txt) sets KATTO_TEST_VALGRIND to a valgrind command
+ * line, words separated by spaces. spawn() runs katto under it, each run logging to
+ * valgrind-<pid>.log in the server's dir. Returns the words (NULL-terminated; free words[0],
+ * which holds them all, then the array) and their count in *n, or NULL when not set.
+ */
+static char **valgrind_words(size_t *n)
+{
+    const char *cmd = getenv("KATTO_TEST_VALGRIND");
+    char *copy, *save = NULL, **words;
+
+    *n = 0;
+    if (cmd == NULL || cmd[0] == '\0')
+        return NULL;
+    if ((copy = strdup(cmd)) == NULL || (words = calloc(strlen(cmd) + 1, sizeof(*words))) == NULL)
+        die("valgrind command");
+    for (char *w = strtok_r(copy, " ", &save); w != NULL; w = strtok_r(NULL, " ", &save))
+        words[(*n)++] = w;
+    if (*n == 0)
+        free(copy);
+    return words;
+}
+
+/*
+ * Checks every finished valgrind run in s->dir: a log with an ERROR SUMMARY of anything but
+ * "0 errors" (memcheck counts definite and indirect leaks as errors, see the options in
+ * tests/CMakeLists.txt) is printed and makes this return false. A run killed with SIGKILL
+ * writes no summary and cannot be checked, so it is passed over.
+ */
+static bool valgrind_logs_clean(const struct testlib_server *s)
+{
+    DIR *d = s->dir != NULL ? opendir(s->dir) : NULL;
+    struct dirent *e;
+    bool clean = true;
+
+    if (d == NULL)
+        return true;
+    while ((e = readdir(d)) != NULL) {
+        char *path, *log;
+        const char *summary;
+
+        if (strncmp(e->d_name, "valgrind-", 9) != 0)
+            continue;
+        path = path_in(s->dir, e->d_name);
+        log = testlib_read_file(path, NULL);
+        summary = log != NULL ? strstr(log, "ERROR SUMMARY: ") : NULL;
+        if (summary != NULL && strncmp(summary, "ERROR SUMMARY: 0 errors", 23) != 0) {
+            fprintf(stderr, "---- %s ----\n%s------------------\n", path, log);
+            clean = false;
+        }
+        free(log);
+        free(path);
+    }
+    closedir(d);
+    return clean;
+}
+
 static int spawn(struct testlib_server *s, const char *extra_json, char *const *env)
 {
     char *port_path = path_in(s->dir, "port");
@@ -199,7 +276,12 @@ static int spawn(struct testlib_server *s, const char *extra_json, char *const *
     char *places_path = path_in(testlib_src_dir(), "db/data/postal_codes_fi.csv");
     char *services_path = path_in(testlib_src_dir(), "db/data/services_fi.csv");
     char *clock_path = path_in(s->dir, "clock");
-    char *json;
+    char *vg_log = path_in(s->dir, "valgrind-%p.log");
+    char *json, *vg_log_opt;
+    size_t nwords;
+    char **words = valgrind_words(&nwords);
+    const char **argv = calloc(nwords + 6, sizeof(*argv));
+    size_t argc = 0;
     pid_t pid;
 
     unlink(port_path);
@@ -219,6 +301,16 @@ static int spawn(struct testlib_server *s, const char *extra_json, char *const *
     free(places_path);
     free(services_path);
     free(clock_path);
+    if (argv == NULL || asprintf(&vg_log_opt, "--log-file=%s", vg_log) < 0)
+        die("argv");
+    for (size_t i = 0; i < nwords; i++)
+        argv[argc++] = words[i];
+    if (nwords > 0)
+        argv[argc++] = vg_log_opt;
+    argv[argc++] = nwords > 0 ? testlib_katto_bin() : "katto";
+    argv[argc++] = "--config";
+    argv[argc++] = s->config_path;
+    argv[argc++] = "serve";
     fflush(NULL);
     if ((pid = fork()) < 0)
         die("fork");
@@ -232,14 +324,23 @@ static int spawn(struct testlib_server *s, const char *extra_json, char *const *
             setenv("KATTO_ALLOW_ROOT", "1", 1);
         for (size_t i = 0; env != NULL && env[i] != NULL; i++)
             putenv(env[i]);
-        execl(testlib_katto_bin(), "katto", "--config", s->config_path, "serve", (char *)NULL);
+        if (nwords > 0)
+            execvp(words[0], (char *const *)argv); /* "valgrind" is looked up in PATH */
+        else
+            execv(testlib_katto_bin(), (char *const *)argv);
         _exit(127);
     }
+    if (nwords > 0)
+        free(words[0]);
+    free(words);
+    free(argv);
+    free(vg_log_opt);
+    free(vg_log);
     s->pid = pid;
     s->port = 0;
     track_child(pid);
     free(port_path);
-    if (!testlib_wait_for(port_file_ready, s, 15000) || s->pid < 0) {
+    if (!testlib_wait_for(port_file_ready, s, testlib_timeout_ms(15000)) || s->pid < 0) {
         print_log(s);
         if (s->pid > 0) {
             kill(s->pid, SIGKILL);
@@ -275,10 +376,13 @@ int testlib_server_stop(struct testlib_server *s, int timeout_ms)
     if (s->pid <= 0)
         return -1;
     kill(s->pid, SIGTERM);
+    timeout_ms = testlib_timeout_ms(timeout_ms);
     for (int waited = 0; waited <= timeout_ms; waited += 10) {
         if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
             untrack_child(s->pid);
             s->pid = -1;
+            if (!valgrind_logs_clean(s))
+                return -1;
             if (WIFEXITED(status))
                 return WEXITSTATUS(status);
             print_log(s);
@@ -309,20 +413,27 @@ bool testlib_server_log_has_sanitizer_report(const struct testlib_server *s)
 
 void testlib_server_release(struct testlib_server *s)
 {
+    bool clean;
+
     if (s->pid > 0) {
         kill(s->pid, SIGKILL);
         waitpid(s->pid, NULL, 0);
         untrack_child(s->pid);
     }
+    /* Also catches runs that ended on their own, e.g. a start-up the test expected to fail. */
+    clean = valgrind_logs_clean(s);
     testlib_rmrf(s->dir);
     free(s->dir);
     free(s->config_path);
     free(s->db_path);
     free(s->log_path);
     memset(s, 0, sizeof(*s));
+    if (!clean)
+        fail_msg("valgrind reported errors or leaks in katto (log above)");
 }
 
-static long http_timeout_ms = 10000;
+/* 0: the default, 10 s times the time scale; a test's own choice is used as it is. */
+static long http_timeout_ms = 0;
 
 long testlib_http_set_timeout(long ms)
 {
@@ -376,7 +487,8 @@ int testlib_http(const char *method, const char *url, const char *const *headers
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, collect);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, http_timeout_ms);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
+                     http_timeout_ms > 0 ? http_timeout_ms : (long)testlib_timeout_ms(10000));
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     rc = curl_easy_perform(c);
     if (rc == CURLE_OK)
@@ -514,7 +626,7 @@ static int emu_spawn(struct testlib_emu *e, int port, const char *const *extra_a
     e->pid = pid;
     e->port = 0;
     track_child(pid);
-    if (!testlib_wait_for(emu_port_ready, e, 15000) || e->pid < 0) {
+    if (!testlib_wait_for(emu_port_ready, e, testlib_timeout_ms(15000)) || e->pid < 0) {
         emu_print_log(e);
         if (e->pid > 0) {
             kill(e->pid, SIGKILL);
@@ -558,12 +670,12 @@ static bool emu_log_has_sanitizer_report(const struct testlib_emu *e)
 
 int testlib_emu_stop(struct testlib_emu *e)
 {
-    int status;
+    int status, timeout_ms = testlib_timeout_ms(10000);
 
     if (e->pid <= 0)
         return -1;
     kill(e->pid, SIGTERM);
-    for (int waited = 0; waited <= 10000; waited += 10) {
+    for (int waited = 0; waited <= timeout_ms; waited += 10) {
         if (waitpid(e->pid, &status, WNOHANG) == e->pid) {
             untrack_child(e->pid);
             e->pid = -1;

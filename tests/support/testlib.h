@@ -26,6 +26,16 @@ void testlib_write_file(const char *path, const char *text);
 const char *testlib_src_dir(void);
 const char *testlib_katto_bin(void);
 
+/*
+ * ms times KATTO_TEST_TIME_SCALE (default 1). The valgrind pass sets it because katto runs
+ * tens of times slower under memcheck. testlib scales its own limits with it (server and
+ * emulator start-up and stop, the default HTTP timeout), so tests need not; the waits a test
+ * passes to testlib_wait_for, testlib_socket_closed or testlib_http_set_timeout are not scaled,
+ * because they often race a server timer (a header timeout, a retry delay) and must keep their
+ * meaning.
+ */
+int testlib_timeout_ms(int ms);
+
 /* Polls cond(arg) every 10 ms until true or timeout_ms passes; returns the last result. */
 bool testlib_wait_for(bool (*cond)(void *arg), void *arg, int timeout_ms);
 
@@ -44,6 +54,9 @@ struct testlib_server {
  * spliced into the generated config object (e.g. "\"log_level\": \"debug\""),
  * may be NULL; env is extra "NAME=value" strings (NULL-terminated, may be NULL).
  * Waits until the port file appears. Returns 0, or -1 (the log is printed).
+ * With KATTO_TEST_VALGRIND set (a valgrind command line), katto runs under it:
+ * testlib_server_stop and testlib_server_release then fail on any error or leak
+ * it reports.
  */
 int testlib_server_start(struct testlib_server *s, const char *extra_json, char *const *env);
 
@@ -83,13 +96,20 @@ struct directory;
  */
 int testlib_load_directory(struct place_table **places, struct directory **services);
 
-/* Sends SIGTERM and waits up to timeout_ms; returns the exit status, or -1 if it hung/crashed. */
+/*
+ * Sends SIGTERM and waits up to timeout_ms; returns the exit status, or -1 if it
+ * hung, crashed or valgrind reported an error or leak (the log is printed).
+ */
 int testlib_server_stop(struct testlib_server *s, int timeout_ms);
 
 /* True if the server's log holds a sanitizer report (ASan/UBSan/LSan). */
 bool testlib_server_log_has_sanitizer_report(const struct testlib_server *s);
 
-/* Frees s's strings and removes its temp dir. */
+/*
+ * Kills the server if still running (SIGKILL: no leak check), frees s's strings and
+ * removes its temp dir. Under valgrind, fails the test (cmocka) if any earlier run
+ * of the server in that dir reported an error or leak.
+ */
 void testlib_server_release(struct testlib_server *s);
 
 struct testlib_response {
@@ -108,7 +128,10 @@ int testlib_http(const char *method, const char *url, const char *const *headers
                  size_t body_len, struct testlib_response *res);
 void testlib_response_release(struct testlib_response *res);
 
-/* Sets the whole-request timeout of testlib_http (default 10000 ms); returns the old one. */
+/*
+ * Sets the whole-request timeout of testlib_http in ms; returns the old one. The default,
+ * 0, means testlib_timeout_ms(10000).
+ */
 long testlib_http_set_timeout(long ms);
 
 /* Opens a TCP connection to 127.0.0.1:port; returns the fd or -1. */
@@ -155,7 +178,7 @@ int testlib_emu_start(struct testlib_emu *e, int port, const char *const *extra_
 int testlib_emu_restart(struct testlib_emu *e, const char *const *extra_args);
 
 /*
- * SIGTERM and wait (10 s); returns the exit status (0 = clean), or -1 if it
+ * SIGTERM and wait (testlib_timeout_ms(10000)); returns the exit status (0 = clean), or -1 if it
  * hung, crashed or logged a sanitizer report (the log is printed).
  */
 int testlib_emu_stop(struct testlib_emu *e);
