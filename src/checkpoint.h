@@ -25,8 +25,8 @@
 
 struct checkpointer;
 
-#define CHECKPOINT_PAGES 1000        /* WAL pages that wake the thread (SQLite's default) */
-#define CHECKPOINT_WRITER_PAGES 4000 /* WAL pages past which the writer finishes the copy */
+#define CHECKPOINT_PAGES 10000        /* WAL pages that wake the thread */
+#define CHECKPOINT_WRITER_PAGES 40000 /* WAL pages past which the writer finishes the copy */
 
 /*
  * Opens a second connection to path (the database writer has open), hooks

@@ -122,7 +122,8 @@ struct session_store *session_store_new(sqlite3 *db, char *err)
         db_prepare(db, "DELETE FROM sessions WHERE key = ?1", &st->del, err) ||
         db_prepare(db,
                    "DELETE FROM sessions WHERE key IN "
-                   "(SELECT key FROM sessions WHERE expires_at <= ?1 LIMIT ?2)",
+                   "(SELECT key FROM sessions WHERE expires_at <= ?1 "
+                   "AND ussd_seen_hash IS NULL LIMIT ?2)",
                    &st->purge, err)) {
         session_store_free(st);
         return NULL;

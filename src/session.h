@@ -32,7 +32,11 @@ int session_save(struct session_store *st, const char *key, const struct flow_se
 /* Deletes the row for key (ERASE, end of a USSD session). 0 or -1 with err. */
 int session_delete(struct session_store *st, const char *key, char *err);
 
-/* Deletes at most limit expired rows; returns how many, or -1 with err. */
+/*
+ * Deletes at most limit expired rows; returns how many, or -1 with err. Rows
+ * of USSD sessions are left to ussd_channel_purge, which logs each one's
+ * path first (its ussd_ columns, see migration 0010).
+ */
 int session_purge_expired(struct session_store *st, long long now, int limit, char *err);
 
 /* JSON form of a session (owned string) and back; used by the store and tests. */

@@ -30,7 +30,7 @@
 struct ussd_channel {
     struct sms_channel_deps d;
     uint8_t key[CRYPTO_KEY_LEN];
-    sqlite3_stmt *get, *put, *del, *opted_out;
+    sqlite3_stmt *get, *put, *opted_out;
     sqlite3_stmt *expired, *purge;
     char path[256], json_path[256];
 };
@@ -96,17 +96,10 @@ static int set_reply(struct ussd_job *j, const struct flow_reply *r)
     return 0;
 }
 
+/* The session row holds what the session has seen too (migration 0010): one delete. */
 static int forget(struct ussd_job *j, char *err)
 {
-    struct ussd_channel *ch = j->ch;
-
-    sqlite3_bind_text(ch->del, 1, j->key, -1, SQLITE_STATIC);
-    if (sqlite3_step(ch->del) != SQLITE_DONE) {
-        err_set(err, "ussd: forget: %s", sqlite3_errmsg(ch->d.db));
-        return db_stmt_done(ch->del, -1);
-    }
-    db_stmt_done(ch->del, 0);
-    return session_delete(ch->d.sessions, j->key, err);
+    return session_delete(j->ch->d.sessions, j->key, err);
 }
 
 /*
@@ -260,21 +253,19 @@ static int handle(sqlite3 *db, void *arg, char *err)
     if (r.end) {
         rc = forget(j, err);
     } else {
+        /* The session first, then what it has seen into the same row: no page of its own. */
+        rc = session_save(ch->d.sessions, j->key, &s, now, now + cfg->ussd.session_timeout, err);
         seen_hash(ch, j->text, len, hash);
         sqlite3_bind_text(ch->put, 1, j->key, -1, SQLITE_STATIC);
         sqlite3_bind_int64(ch->put, 2, (sqlite3_int64)len);
         sqlite3_bind_text(ch->put, 3, hash, -1, SQLITE_STATIC);
         sqlite3_bind_text(ch->put, 4, j->reply, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(ch->put, 5, now + cfg->ussd.session_timeout);
-        sqlite3_bind_text(ch->put, 6, j->path, -1, SQLITE_STATIC);
-        if (sqlite3_step(ch->put) != SQLITE_DONE) {
+        sqlite3_bind_text(ch->put, 5, j->path, -1, SQLITE_STATIC);
+        if (rc == 0 && (sqlite3_step(ch->put) != SQLITE_DONE || sqlite3_changes(ch->d.db) != 1)) {
             err_set(err, "ussd: save state: %s", sqlite3_errmsg(ch->d.db));
             rc = -1;
         }
         db_stmt_done(ch->put, 0);
-        if (rc == 0)
-            rc =
-                session_save(ch->d.sessions, j->key, &s, now, now + cfg->ussd.session_timeout, err);
     }
     flow_reply_release(&r);
     return rc;
@@ -439,23 +430,20 @@ struct ussd_channel *ussd_channel_new(const struct sms_channel_deps *deps, struc
     /* A key of its own: session ids and the text seen are hashed apart from numbers. */
     if (crypto_derive_key(deps->contact_key, "ussd-session", ch->key) != 0 ||
         db_prepare(ch->d.db,
-                   "SELECT seen_len, seen_hash, last_reply, path FROM ussd_state "
-                   "WHERE key = ?1 AND expires_at > ?2",
+                   "SELECT ussd_seen_len, ussd_seen_hash, ussd_last_reply, ussd_path FROM sessions "
+                   "WHERE key = ?1 AND expires_at > ?2 AND ussd_seen_hash IS NOT NULL",
                    &ch->get, err) ||
-        db_prepare(
-            ch->d.db,
-            "INSERT INTO ussd_state (key, seen_len, seen_hash, last_reply, expires_at, path) "
-            "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (key) DO UPDATE SET "
-            "seen_len = excluded.seen_len, seen_hash = excluded.seen_hash, "
-            "last_reply = excluded.last_reply, expires_at = excluded.expires_at, "
-            "path = excluded.path",
-            &ch->put, err) ||
-        db_prepare(ch->d.db, "DELETE FROM ussd_state WHERE key = ?1", &ch->del, err) ||
+        db_prepare(ch->d.db,
+                   "UPDATE sessions SET ussd_seen_len = ?2, ussd_seen_hash = ?3, "
+                   "ussd_last_reply = ?4, ussd_path = ?5 WHERE key = ?1",
+                   &ch->put, err) ||
         db_prepare(ch->d.db, "SELECT 1 FROM opt_outs WHERE contact_key = ?1", &ch->opted_out,
                    err) ||
-        db_prepare(ch->d.db, "SELECT key, path FROM ussd_state WHERE expires_at <= ?1 LIMIT ?2",
+        db_prepare(ch->d.db,
+                   "SELECT key, ussd_path FROM sessions "
+                   "WHERE expires_at <= ?1 AND ussd_seen_hash IS NOT NULL LIMIT ?2",
                    &ch->expired, err) ||
-        db_prepare(ch->d.db, "DELETE FROM ussd_state WHERE key = ?1", &ch->purge, err)) {
+        db_prepare(ch->d.db, "DELETE FROM sessions WHERE key = ?1", &ch->purge, err)) {
         ussd_channel_free(ch);
         return NULL;
     }
@@ -484,7 +472,6 @@ void ussd_channel_free(struct ussd_channel *ch)
         return;
     sqlite3_finalize(ch->get);
     sqlite3_finalize(ch->put);
-    sqlite3_finalize(ch->del);
     sqlite3_finalize(ch->opted_out);
     sqlite3_finalize(ch->expired);
     sqlite3_finalize(ch->purge);
@@ -508,7 +495,8 @@ int ussd_channel_purge(struct ussd_channel *ch, long long now, int limit)
     while ((rc = sqlite3_step(ch->expired)) == SQLITE_ROW) {
         const char *path = (const char *)sqlite3_column_text(ch->expired, 1);
 
-        if (path[0] != '\0' && contact_log_session(ch->d.log, &lc, "ussd_timeout", path, err) != 0)
+        if (path != NULL && path[0] != '\0' &&
+            contact_log_session(ch->d.log, &lc, "ussd_timeout", path, err) != 0)
             break;
         sqlite3_bind_text(ch->purge, 1, (const char *)sqlite3_column_text(ch->expired, 0), -1,
                           SQLITE_TRANSIENT);
