@@ -431,7 +431,8 @@ static int start(struct app *a, char *err)
         return EXIT_FAILURE;
     if (db_migrate(a->db, db_migrations, db_migrations_count, err) != 0)
         return EXIT_FAILURE;
-    if ((a->checkpointer = checkpointer_start(a->db, cfg->database, err)) == NULL)
+    if ((a->checkpointer = checkpointer_start(a->db, cfg->database, CHECKPOINT_PAGES,
+                                              CHECKPOINT_WRITER_PAGES, err)) == NULL)
         return EXIT_FAILURE;
     if ((a->base = event_base_new()) == NULL || (a->metrics = metrics_new()) == NULL ||
         declare_metrics(a) != 0 || (a->batch = batch_new(a->base, a->db, a->metrics)) == NULL) {

@@ -19,7 +19,8 @@ struct checkpointer {
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake;
-    bool due;  /* a commit left the WAL past CHECKPOINT_PAGES */
+    int wake_pages, writer_pages;
+    bool due;  /* a commit left the WAL past wake_pages */
     bool stop; /* checkpointer_stop is waiting */
     unsigned long runs, failed;
     unsigned long by_writer; /* touched only in the writer's thread */
@@ -30,13 +31,13 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 {
     struct checkpointer *c = arg;
 
-    if (pages >= CHECKPOINT_WRITER_PAGES) {
+    if (pages >= c->writer_pages) {
         int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 
         c->by_writer++;
         if (rc != SQLITE_OK && rc != SQLITE_BUSY)
             log_error("db.checkpoint_failed", "by=writer problem=\"%s\"", sqlite3_errstr(rc));
-    } else if (pages >= CHECKPOINT_PAGES) {
+    } else if (pages >= c->wake_pages) {
         pthread_mutex_lock(&c->lock);
         if (!c->due) {
             c->due = true;
@@ -82,7 +83,8 @@ static void *run(void *arg)
     return NULL;
 }
 
-struct checkpointer *checkpointer_start(sqlite3 *writer, const char *path, char *err)
+struct checkpointer *checkpointer_start(sqlite3 *writer, const char *path, int wake_pages,
+                                        int writer_pages, char *err)
 {
     struct checkpointer *c = calloc(1, sizeof(*c));
 
@@ -91,6 +93,8 @@ struct checkpointer *checkpointer_start(sqlite3 *writer, const char *path, char 
         return NULL;
     }
     c->writer = writer;
+    c->wake_pages = wake_pages;
+    c->writer_pages = writer_pages;
     if ((c->db = db_open(path, err)) == NULL) {
         err_prefix(err, "checkpointer");
         free(c);
@@ -116,7 +120,7 @@ void checkpointer_stop(struct checkpointer *c)
 {
     if (c == NULL)
         return;
-    sqlite3_wal_autocheckpoint(c->writer, CHECKPOINT_PAGES); /* removes our hook */
+    sqlite3_wal_autocheckpoint(c->writer, 1000); /* SQLite's default; removes our hook */
     pthread_mutex_lock(&c->lock);
     c->stop = true;
     pthread_cond_signal(&c->wake);

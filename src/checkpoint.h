@@ -8,7 +8,7 @@
  * USSD path and its worst latencies). The checkpointer turns that off for the
  * server's connection and runs PASSIVE checkpoints from a second connection on
  * its own thread instead: after a commit that leaves the WAL at or past the
- * threshold, and once a second otherwise. PASSIVE never blocks the writer, and
+ * threshold (CHECKPOINT_PAGES), and once a second otherwise. PASSIVE never blocks the writer, and
  * the second connection keeps synchronous=FULL, so each checkpoint syncs the
  * WAL before copying and the database file after, as the automatic one does.
  *
@@ -25,15 +25,22 @@
 
 struct checkpointer;
 
-#define CHECKPOINT_PAGES 10000        /* WAL pages that wake the thread */
-#define CHECKPOINT_WRITER_PAGES 40000 /* WAL pages past which the writer finishes the copy */
+/*
+ * The server's thresholds, in WAL pages. Ten times SQLite's default: a page
+ * written by many commits is copied once per checkpoint, and the hot pages of
+ * a step (index edges, the contact log's tail) are written by nearly every one.
+ */
+#define CHECKPOINT_PAGES 10000        /* wake the thread */
+#define CHECKPOINT_WRITER_PAGES 40000 /* the writer finishes the copy */
 
 /*
  * Opens a second connection to path (the database writer has open), hooks
- * writer's commits, and starts the thread. writer must outlive the
+ * writer's commits, and starts the thread, which wakes past wake_pages; past
+ * writer_pages the writer finishes the copy. writer must outlive the
  * checkpointer. NULL with err set on failure (writer is then unchanged).
  */
-struct checkpointer *checkpointer_start(sqlite3 *writer, const char *path, char *err);
+struct checkpointer *checkpointer_start(sqlite3 *writer, const char *path, int wake_pages,
+                                        int writer_pages, char *err);
 
 /*
  * Stops the thread after any checkpoint in progress, closes its connection and

@@ -21,6 +21,10 @@
 #include "err.h"
 #include "testlib.h"
 
+/* SQLite's default and four times it: the server's thresholds scaled down to test quickly. */
+#define WAKE 1000
+#define WRITER 4000
+
 static long long wal_bytes(const char *path)
 {
     char wal[4096];
@@ -68,11 +72,11 @@ static void the_thread_checkpoints_and_the_wal_stays_bounded(void **state)
     assert_non_null(db = db_open(path, err));
     assert_int_equal(db_exec(db, "CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)", "create", err),
                      0);
-    assert_non_null(c = checkpointer_start(db, path, err));
+    assert_non_null(c = checkpointer_start(db, path, WAKE, WRITER, err));
 
     /* Past the thread's threshold: it wakes (at once, or within its idle second) and copies. */
     write_pages(db, 600);
-    assert_true(wal_bytes(path) > (long long)CHECKPOINT_PAGES * 4096);
+    assert_true(wal_bytes(path) > (long long)WAKE * 4096);
     for (int i = 0; i < 500 && checkpointer_runs(c, NULL, NULL) == 0; i++)
         sleep_ms(10);
     assert_true(checkpointer_runs(c, &failed, NULL) > 0);
@@ -80,13 +84,13 @@ static void the_thread_checkpoints_and_the_wal_stays_bounded(void **state)
 
     /*
      * A writer that never pauses: the thread seldom copies every frame, so
-     * the writer finishes the copy past CHECKPOINT_WRITER_PAGES and the WAL
+     * the writer finishes the copy past WRITER and the WAL
      * starts over. Without that it would hold all ~9,000 frames.
      */
     write_pages(db, 3000);
     checkpointer_runs(c, &failed, &by_writer);
     assert_int_equal(failed, 0);
-    assert_true(wal_bytes(path) < (long long)(CHECKPOINT_WRITER_PAGES + 1000) * (4096 + 24));
+    assert_true(wal_bytes(path) < (long long)(WRITER + 1000) * (4096 + 24));
 
     checkpointer_stop(c);
     /* What is left is consistent: a TRUNCATE checkpoint empties the WAL. */
@@ -115,7 +119,7 @@ static void a_missing_database_is_an_error_with_context(void **state)
     (void)state;
     snprintf(path, sizeof(path), "%s/k.db", dir);
     assert_non_null(db = db_open(path, err));
-    assert_null(checkpointer_start(db, "/nonexistent-dir/x.db", err));
+    assert_null(checkpointer_start(db, "/nonexistent-dir/x.db", WAKE, WRITER, err));
     assert_non_null(strstr(err, "checkpointer"));
     db_close(db);
     testlib_rmrf(dir);
