@@ -102,6 +102,8 @@ struct checkpointer *checkpointer_start(sqlite3 *writer, const char *path, int w
     }
     /* Its own checkpoints only: closing it must not checkpoint, the writer's close does. */
     sqlite3_wal_autocheckpoint(c->db, 0);
+    /* A checkpoint copies frames file to file: no page cache worth the memory. */
+    db_exec(c->db, "PRAGMA cache_size=-256", "checkpointer cache", NULL);
     pthread_mutex_init(&c->lock, NULL);
     pthread_cond_init(&c->wake, NULL);
     if (pthread_create(&c->thread, NULL, run, c) != 0) {

@@ -54,7 +54,9 @@ sqlite3 *db_open(const char *path, char *err)
     sqlite3_extended_result_codes(db, 1);
     sqlite3_busy_timeout(db, DB_BUSY_TIMEOUT_MS);
     if (pragma_expect(db, "PRAGMA journal_mode=WAL", "wal", err) != 0 ||
-        db_exec(db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;",
+        db_exec(db,
+                "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON; "
+                "PRAGMA cache_size=" DB_CACHE_KIB "; PRAGMA temp_store=MEMORY;",
                 "set pragmas", err) != 0) {
         err_prefix(err, "database '%s'", path);
         sqlite3_close(db);

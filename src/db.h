@@ -21,6 +21,14 @@ struct db_migration {
 extern const struct db_migration db_migrations[];
 extern const size_t db_migrations_count;
 
+/*
+ * Page cache per connection, in KiB (negative: a size, not a page count).
+ * SQLite's default of 2 MiB is smaller than what a group commit of SMS steps
+ * dirties and reads, so it spilled dirty pages into the WAL mid-transaction
+ * and wrote them again at COMMIT (scripts/bench: 36 KiB written per SMS).
+ */
+#define DB_CACHE_KIB "-8192" /* 8 MiB */
+
 #define DB_BUSY_TIMEOUT_MS 250 /* the busy handler sleeps, which stalls the loop: keep it short */
 
 /*
