@@ -56,8 +56,9 @@ struct outbox {
     struct bucket buckets[8]; /* per gateway, by index in gateway_all */
     sqlite3_stmt *due, *insert, *next_due, *depth, *count_get, *count_add, *erase, *report,
         *inline_body, *mark_sent, *mark_failed, *mark_retry, *expire, *has_queued, *cancel, *purge;
-    bool stopping; /* no new sends */
-    bool closing;  /* being freed: results are dropped (their rows stay queued) */
+    long long expired_at; /* when expire() last ran: at most once a second */
+    bool stopping;        /* no new sends */
+    bool closing;         /* being freed: results are dropped (their rows stay queued) */
     uint64_t send_micros, sends_timed; /* send latency, for /metrics */
 };
 
@@ -428,7 +429,11 @@ static void pass(struct outbox *o)
 
     if (o->stopping)
         return;
-    expire(o, now);
+    /* The due query skips expired rows itself; marking them failed can wait a second. */
+    if (now != o->expired_at) {
+        expire(o, now);
+        o->expired_at = now;
+    }
     sqlite3_bind_int64(o->due, 1, now);
     sqlite3_bind_int(o->due, 2, DUE_BATCH);
     sqlite3_bind_int64(o->due, 3, now - o->cfg->outbox.max_age);
