@@ -148,25 +148,7 @@ static long post_gwapi(const struct world *w, long id, const char *text)
 /* Posts a signed Twilio inbound SMS; the answer's body goes to body (owned). */
 static long post_twilio(const struct world *w, const char *sid, const char *text, char **body)
 {
-    const char *const pairs[] = {
-        "MessageSid",   sid,    "AccountSid", TWILIO_SID,    "From", CLIENT, "To",
-        "+15005550006", "Body", text,         "NumSegments", "1",    NULL};
-    char url[128], sig[64], sig_header[128];
-    char *form = testlib_form(pairs);
-    struct testlib_response r;
-    long status;
-
-    snprintf(url, sizeof(url), "%s/webhooks/twilio/sms", w->s.base_url);
-    testlib_twilio_sign(TWILIO_TOKEN, url, pairs, sig);
-    snprintf(sig_header, sizeof(sig_header), "X-Twilio-Signature: %s", sig);
-    const char *const headers[] = {"Content-Type: application/x-www-form-urlencoded", sig_header,
-                                   NULL};
-    assert_int_equal(testlib_http("POST", url, headers, form, strlen(form), &r), 0);
-    status = r.status;
-    *body = strdup(r.body);
-    testlib_response_release(&r);
-    free(form);
-    return status;
+    return testlib_send_twilio(w->s.base_url, TWILIO_TOKEN, TWILIO_SID, sid, CLIENT, text, body);
 }
 
 /* One USSD step; the screen goes to out. */

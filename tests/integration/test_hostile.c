@@ -63,24 +63,7 @@ static void stop_world(struct world *w)
 /* Posts a signed Twilio inbound SMS; returns the HTTP status. */
 static long post_twilio(const struct world *w, const char *sid, const char *text)
 {
-    const char *const pairs[] = {
-        "MessageSid",   sid,    "AccountSid", TWILIO_SID,    "From", CLIENT, "To",
-        "+15005550006", "Body", text,         "NumSegments", "1",    NULL};
-    char url[128], sig[64], sig_header[128];
-    char *form = testlib_form(pairs);
-    struct testlib_response r;
-    long status;
-
-    snprintf(url, sizeof(url), "%s/webhooks/twilio/sms", w->s.base_url);
-    testlib_twilio_sign(TWILIO_TOKEN, url, pairs, sig);
-    snprintf(sig_header, sizeof(sig_header), "X-Twilio-Signature: %s", sig);
-    const char *const headers[] = {"Content-Type: application/x-www-form-urlencoded", sig_header,
-                                   NULL};
-    assert_int_equal(testlib_http("POST", url, headers, form, strlen(form), &r), 0);
-    status = r.status;
-    testlib_response_release(&r);
-    free(form);
-    return status;
+    return testlib_send_twilio(w->s.base_url, TWILIO_TOKEN, TWILIO_SID, sid, CLIENT, text, NULL);
 }
 
 struct want {

@@ -994,6 +994,33 @@ long testlib_send_elks(const char *base_url, const char *token, const char *id, 
     return status;
 }
 
+long testlib_send_twilio(const char *base_url, const char *auth_token, const char *account_sid,
+                         const char *sid, const char *from, const char *text, char **body)
+{
+    const char *const pairs[] = {
+        "MessageSid",   sid,    "AccountSid", account_sid,   "From", from, "To",
+        "+15005550006", "Body", text,         "NumSegments", "1",    NULL};
+    char url[512], sig[64], sig_header[128], *form = testlib_form(pairs);
+    struct testlib_response r;
+    long status = -1;
+
+    snprintf(url, sizeof(url), "%s/webhooks/twilio/sms", base_url);
+    testlib_twilio_sign(auth_token, url, pairs, sig);
+    snprintf(sig_header, sizeof(sig_header), "X-Twilio-Signature: %s", sig);
+    const char *const headers[] = {"Content-Type: application/x-www-form-urlencoded", sig_header,
+                                   NULL};
+    if (body != NULL)
+        *body = NULL;
+    if (testlib_http("POST", url, headers, form, strlen(form), &r) == 0) {
+        status = r.status;
+        if (body != NULL)
+            *body = strdup(r.body != NULL ? r.body : "");
+        testlib_response_release(&r);
+    }
+    free(form);
+    return status;
+}
+
 char *testlib_emu_texts_to(const struct testlib_emu *e, const char *to)
 {
     cJSON *all = testlib_emu_requests(e), *r;

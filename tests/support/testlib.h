@@ -74,6 +74,15 @@ int testlib_server_restart(struct testlib_server *s, const char *extra_json, cha
 void testlib_server_set_clock(const struct testlib_server *s, long long unix_seconds);
 
 /*
+ * Posts an inbound Twilio SMS (MessageSid sid, From from, Body text) to the
+ * server at base_url, signed with auth_token as Twilio signs; asserts
+ * nothing, returns the HTTP status or -1, and the answer's body in *body
+ * (owned) unless body is NULL.
+ */
+long testlib_send_twilio(const char *base_url, const char *auth_token, const char *account_sid,
+                         const char *sid, const char *from, const char *text, char **body);
+
+/*
  * Posts an inbound 46elks SMS (form fields id, from, to, message) to the
  * server at base_url with the route token; asserts nothing, returns the
  * HTTP status or -1.
