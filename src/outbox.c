@@ -21,7 +21,7 @@
 #include "gateway_console.h"
 #include "log.h"
 
-#define DUE_BATCH 64               /* rows read per dispatch pass */
+#define DUE_BATCH 64               /* rows read per dispatch pass, besides those in flight */
 #define BACKOFF_MAX (15 * 60)      /* longest wait between retries */
 #define NUMBER_AAD "outbox.to_enc" /* binds the ciphertext to its column */
 
@@ -435,7 +435,9 @@ static void pass(struct outbox *o)
         o->expired_at = now;
     }
     sqlite3_bind_int64(o->due, 1, now);
-    sqlite3_bind_int(o->due, 2, DUE_BATCH);
+    /* The rows in flight are still queued and come first: read past them, or with more
+     * slots than DUE_BATCH a pass would find nothing new while slots stand free. */
+    sqlite3_bind_int64(o->due, 2, (sqlite3_int64)(o->nin_flight + DUE_BATCH));
     sqlite3_bind_int64(o->due, 3, now - o->cfg->outbox.max_age);
     while ((size_t)o->cfg->outbox.max_parallel > o->nin_flight &&
            sqlite3_step(o->due) == SQLITE_ROW) {

@@ -660,6 +660,33 @@ static void crash_loses_nothing_and_duplicates_only_unrecorded_sends(void **stat
     release_world(&w);
 }
 
+/*
+ * More send slots than one dispatch pass reads rows (64): the rows in flight
+ * are still queued and come first, so a pass must read past them. It once
+ * did not, and the 65th reply waited for a send to finish while 16 slots
+ * stood free (found by scripts/bench's drain with 128 slots).
+ */
+static void every_send_slot_is_used_beyond_one_pass_of_rows(void **state)
+{
+    struct world w;
+    struct want want = {&w, 80};
+    char from[32];
+
+    (void)state;
+    start_world(&w, "\"outbox\": {\"max_parallel\": 80, \"rate\": 1000, \"timeout\": 30}");
+    assert_int_equal(testlib_emu_fail(&w.emu, "timeout", -1, 0), 0); /* hold every send */
+    for (int i = 0; i < 80; i++) {
+        snprintf(from, sizeof(from), "+3584012346%02d", i);
+        send_elks(&w, from, 1000 + i, 1, "APUA");
+    }
+    /* All 80 are at the gateway at once, none answered (outbox.timeout is 30 s). */
+    assert_true(testlib_wait_for(recorded_n, &want, 10000));
+    assert_int_equal(accepted(&w), 0);
+    assert_int_equal(testlib_emu_fail(&w.emu, "ok", -1, 0), 0);
+    stop_world(&w);
+    release_world(&w);
+}
+
 static void stop_cancels_replies_still_waiting(void **state)
 {
     struct world w;
@@ -960,6 +987,7 @@ int main(void)
         cmocka_unit_test(abuse_cap_drops_messages_over_the_hourly_limit),
         cmocka_unit_test(elks_inline_reply_is_in_the_webhook_answer_and_repeated_on_retry),
         cmocka_unit_test(crash_loses_nothing_and_duplicates_only_unrecorded_sends),
+        cmocka_unit_test(every_send_slot_is_used_beyond_one_pass_of_rows),
         cmocka_unit_test(stop_cancels_replies_still_waiting),
         cmocka_unit_test(a_rejected_send_is_failed_and_not_retried),
         cmocka_unit_test(erase_removes_the_conversation_and_earlier_messages),
