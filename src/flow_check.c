@@ -34,6 +34,7 @@ struct checker {
     size_t more_chars;       /* longest global "more" label, in characters */
 };
 
+static const char *shown(const char *s, char out[SHOWN_LEN]);
 static const char *node_path(char out[PATH_LEN], const struct flow_node *node, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -41,7 +42,8 @@ static const char *node_path(char out[PATH_LEN], const struct flow_node *node, c
 static const char *node_path(char out[PATH_LEN], const struct flow_node *node, const char *fmt, ...)
 {
     va_list ap;
-    int n = snprintf(out, PATH_LEN, "nodes.%s", node->id);
+    char id[SHOWN_LEN];
+    int n = snprintf(out, PATH_LEN, "nodes.%s", shown(node->id, id));
 
     if (n >= 0 && n < PATH_LEN) {
         va_start(ap, fmt);
@@ -51,14 +53,37 @@ static const char *node_path(char out[PATH_LEN], const struct flow_node *node, c
     return out;
 }
 
-/* s for quoting in a one-line message: cut on a character boundary, control characters as '?'. */
+/*
+ * s for quoting in a one-line message: cut on a character boundary, control
+ * characters and bytes that are not UTF-8 as '?'. Ids that failed their check
+ * in the loader are kept (references to them still resolve) and may hold any
+ * bytes: the fuzzer found one in a path.
+ */
 static const char *shown(const char *s, char out[SHOWN_LEN])
 {
-    size_t n = utf8_truncate(s, SHOWN_LEN - 4);
+    size_t len = strlen(s), pos = 0, n = 0;
 
-    for (size_t i = 0; i < n; i++)
-        out[i] = (unsigned char)s[i] < 0x20 ? '?' : s[i];
-    snprintf(out + n, SHOWN_LEN - n, "%s", s[n] != '\0' ? "..." : "");
+    while (pos < len) {
+        size_t next = pos;
+        uint32_t cp;
+        bool ok = utf8_decode(s, len, &next, &cp) == 0 && cp >= 0x20;
+
+        if (!ok && next == pos)
+            next = pos + 1; /* not UTF-8: one byte becomes one '?' */
+        size_t k = ok ? next - pos : 1;
+
+        if (n + k > SHOWN_LEN - 4) {
+            memcpy(out + n, "...", 4);
+            return out;
+        }
+        if (ok)
+            memcpy(out + n, s + pos, k);
+        else
+            out[n] = '?';
+        n += k;
+        pos = next;
+    }
+    out[n] = '\0';
     return out;
 }
 
@@ -870,11 +895,11 @@ out:
 static void report_node(struct checker *c, const struct graph *g, size_t v, enum diag_severity sev,
                         const char *msg)
 {
-    char path[PATH_LEN];
+    char path[PATH_LEN], id[SHOWN_LEN];
 
     if (c->files.broken != NULL && c->files.broken[g->flow_of[v]])
         return;
-    snprintf(path, sizeof(path), "nodes.%s", graph_node(g, v)->id);
+    snprintf(path, sizeof(path), "nodes.%s", shown(graph_node(g, v)->id, id));
     diag_add(c->d, sev, c->set->flows[g->flow_of[v]].file, path, "%s", msg);
 }
 
