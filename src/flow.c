@@ -204,6 +204,7 @@ void flow_release(struct flow *flow)
     strv_free(flow->languages, flow->nlanguages);
     free(flow->start);
     strv_free(flow->keywords, flow->nkeywords);
+    strv_free(flow->keyword_langs, flow->nkeywords);
     for (size_t i = 0; i < flow->nnodes; i++)
         node_release(&flow->nodes[i]);
     free(flow->nodes);

@@ -117,9 +117,10 @@ struct flow {
     char *file;       /* path it was loaded from, for messages */
     char **languages; /* languages[0] is the fallback for missing text at run time */
     size_t nlanguages;
-    char *start;     /* node id */
-    bool main;       /* the flow that APUA/HJÄLP/HELP and "00" lead to; exactly one */
-    char **keywords; /* trigger words as written; matched folded */
+    char *start;          /* node id */
+    bool main;            /* the flow that APUA/HJÄLP/HELP and "00" lead to; exactly one */
+    char **keywords;      /* trigger words as written; matched folded */
+    char **keyword_langs; /* per keyword: the language it is a word of, or NULL for any */
     size_t nkeywords;
     struct flow_node *nodes;
     size_t nnodes;

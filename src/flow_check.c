@@ -507,7 +507,10 @@ static void check_keywords(struct checker *c, size_t fi)
 
         if (folded == NULL)
             continue;
-        snprintf(path, sizeof(path), "keywords[%zu]", k);
+        if (flow->keyword_langs != NULL && flow->keyword_langs[k] != NULL)
+            snprintf(path, sizeof(path), "keywords.%s", flow->keyword_langs[k]);
+        else
+            snprintf(path, sizeof(path), "keywords[%zu]", k);
         shown(word, quoted);
         if (count_words(folded) == 0 || count_words(folded) > 3)
             diag_add(c->d, DIAG_ERROR, flow->file, path, "a keyword is 1 to 3 words");

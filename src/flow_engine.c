@@ -827,7 +827,11 @@ static int global_word(struct step *st, const struct keyword_match *m, bool fres
     return -1;
 }
 
-/* A flow trigger keyword, possibly carrying an answer: "YÖ 00530". */
+/*
+ * A flow trigger keyword, possibly carrying an answer: "YÖ 00530". A keyword
+ * of one language ("NATT") switches the conversation to that language, as
+ * HJÄLP does: whoever writes it reads it.
+ */
 static const struct flow *match_flow_keyword(const struct step *st, const char *text,
                                              const char **rest)
 {
@@ -843,7 +847,12 @@ static const struct flow *match_flow_keyword(const struct step *st, const char *
             size_t n = kw != NULL ? strlen(kw) : 0;
 
             if (n > 0 && strncmp(folded, kw, n) == 0 && (folded[n] == '\0' || folded[n] == ' ')) {
+                const char *lang =
+                    set->flows[i].keyword_langs != NULL ? set->flows[i].keyword_langs[k] : NULL;
+
                 found = &set->flows[i];
+                if (lang != NULL && lang_known(st, lang))
+                    snprintf(st->s->lang, sizeof(st->s->lang), "%s", lang);
                 /* The rest in the original text: skip as many words as the keyword has.
                  */
                 const char *p = text;

@@ -847,6 +847,59 @@ static void load_nodes(struct loader *l, const cJSON *root, struct flow *f)
     }
 }
 
+/*
+ * "keywords": ["YÖ", "NATT"] for words of any language, or by language,
+ * {"fi": ["YÖ"], "sv": ["NATT"]}: then a person who starts with NATT gets
+ * the flow in Swedish. A malformed entry stays NULL, as in load_strings.
+ * They are compared with each other and the global words in flow_check.c.
+ */
+static void load_keywords(struct loader *l, const cJSON *root, struct flow *f)
+{
+    const cJSON *j = member(l, root, "", "keywords", false);
+    size_t total = 0, i = 0;
+
+    if (j == NULL)
+        return;
+    if (cJSON_IsArray(j)) {
+        if (load_strings(l, root, "keywords", false, NULL, &f->keywords, &f->nkeywords) &&
+            f->nkeywords > 0)
+            f->keyword_langs = alloc_array(l, f->nkeywords, sizeof(*f->keyword_langs));
+        return;
+    }
+    if (!want_type(l, j, "keywords", cJSON_IsObject,
+                   "a list [\"YÖ\", ...] or lists by language {\"fi\": [\"YÖ\"], ...}"))
+        return;
+    for (const cJSON *c = j->child; c != NULL; c = c->next)
+        total += cJSON_IsArray(c) ? (size_t)cJSON_GetArraySize(c) : 0;
+    if (total > 0 &&
+        ((f->keywords = alloc_array(l, total, sizeof(*f->keywords))) == NULL ||
+         (f->keyword_langs = alloc_array(l, total, sizeof(*f->keyword_langs))) == NULL))
+        return;
+    for (const cJSON *c = j->child; c != NULL; c = c->next) {
+        char sub[PATH_LEN], item[PATH_LEN], lang[SHOWN_LEN];
+        size_t k = 0;
+
+        path_key(sub, "keywords", c->string);
+        shown(c->string, lang);
+        if (!want_type(l, c, sub, cJSON_IsArray, "a list of words"))
+            continue;
+        if (!lang_valid(c->string))
+            report(l, DIAG_ERROR, sub, "'%s' is not a language code such as fi, sv or en", lang);
+        else if (!lang_listed(f->languages, f->nlanguages, c->string))
+            report(l, DIAG_ERROR, sub, "'%s' is not one of the flow's languages", lang);
+        for (const cJSON *w = c->child; w != NULL; w = w->next, k++, i++) {
+            const char *s = as_string(l, w, path_index(item, sub, k));
+
+            if (s != NULL && f->keyword_langs != NULL && lang_valid(c->string) &&
+                lang_listed(f->languages, f->nlanguages, c->string)) {
+                f->keywords[i] = copy_string(l, s);
+                f->keyword_langs[i] = copy_string(l, c->string);
+            }
+        }
+    }
+    f->nkeywords = i;
+}
+
 static void load_flow(struct loader *l, const cJSON *root, struct flow *f)
 {
     static const char *const flow_keys[] = {"flow",     "main",  "languages", "start",
@@ -868,8 +921,7 @@ static void load_flow(struct loader *l, const cJSON *root, struct flow *f)
     load_languages(l, root, &f->languages, &f->nlanguages);
     l->langs_of = "the flow's";
     f->start = get_string(l, root, "", "start", true);
-    /* Keywords are compared with each other and the global words in flow_check.c. */
-    load_strings(l, root, "keywords", false, NULL, &f->keywords, &f->nkeywords);
+    load_keywords(l, root, f);
     load_nodes(l, root, f);
 }
 

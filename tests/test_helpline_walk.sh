@@ -263,17 +263,19 @@ has "normal call charge"
 has "Nollalinja 080 005 005, free"
 
 # ---------------------------------------------------------------- the shortcut: one message in, one out
-# A flow keyword carries no language (an engine limitation): from a fresh number every shortcut
-# is answered in the default language, Finnish; once Swedish or English is chosen, in that one.
-for word in YÖ NATT BED; do
+# Each shortcut is a word of one language (tonight.json): from a fresh number it is answered in
+# that language, and after another language was chosen it switches, as HJÄLP does.
+for row in "YÖ Lähin yöpaikka:" "NATT Närmaste nattplats:" "BED Nearest place to sleep:"; do
+    read -r word heading <<<"$row"
     chat "shortcut $word" sms "$NIGHT" "$word 01300"
     [ "$(grep -c '^\[SMS ' <<<"$out")" -eq 1 ] || fail "$walk: not one reply"
-    has "Lähin yöpaikka:"
+    has "$heading"
     has "  * referral tonight/shelter (van-koisoranta)"
     has "09 8392 4005"
     has "  * session_end tonight/bye (Vantaa)"
 done
-for row in "SVENSKA NATT Närmaste nattplats:" "ENGLISH BED Nearest place to sleep:"; do
+for row in "SVENSKA NATT Närmaste nattplats:" "ENGLISH BED Nearest place to sleep:" \
+    "SVENSKA YÖ Lähin yöpaikka:"; do
     read -r language word heading <<<"$row"
     chat "shortcut $word after $language" sms "$NIGHT" "$language" "$word 01300"
     has "$heading"

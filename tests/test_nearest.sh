@@ -44,6 +44,8 @@ printf '%s\n' "$out" | grep -q "referral" && fail "Pori: a referral without a se
 # At noon the night places are shut: the 24/7 centre comes first, in Helsinki.
 out=$(chat 2026-11-24T12:00 "BED 00530")
 printf '%s\n' "$out" | grep -q "referral tonight/shelter (hel-hietaniemenkatu)" || { printf '%s\n' "$out"; fail "noon: not the 24/7 centre"; }
+printf '%s\n' "$out" | grep -q "Open 24/7" || fail "noon: no 'Open 24/7' (BED is answered in English)"
+out=$(chat 2026-11-24T12:00 "YÖ 00530")
 printf '%s\n' "$out" | grep -q "Auki aina" || fail "noon: no 'Auki aina'"
 
 # Inflected and Swedish place names.

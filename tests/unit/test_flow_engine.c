@@ -296,6 +296,30 @@ static void keyword_with_its_answer_gets_the_result_in_one_reply(void **state)
     assert_null(flow_session_var(&f->s, "city")); /* an ended conversation forgets its answers */
 }
 
+/* NATT is a Swedish word and BED an English one: whoever writes it reads that language. */
+static void a_keyword_of_one_language_answers_in_it(void **state)
+{
+    struct fixture *f = *state;
+    const char *t = send(f, "NATT 00530");
+
+    assert_string_equal(f->s.lang, "sv");
+    assert_contains(t, "Nöd: 112");
+    assert_not_contains(t, "Hätä");
+    flow_session_init(&f->s);
+    t = send(f, "bed 00530");
+    assert_string_equal(f->s.lang, "en");
+    assert_contains(t, "Emergency: 112");
+    /* Mid-conversation too, as HJÄLP switches it. */
+    flow_session_init(&f->s);
+    send(f, "APUA");
+    assert_string_equal(f->s.lang, "fi");
+    send(f, "YÖ");
+    assert_string_equal(f->s.lang, "fi");
+    send(f, "NATT");
+    assert_string_equal(f->s.lang, "sv");
+    assert_string_equal(f->s.at.flow, "tonight");
+}
+
 static void place_answers_accept_city_names_in_finnish_and_swedish(void **state)
 {
     struct fixture *f = *state;
@@ -306,10 +330,10 @@ static void place_answers_accept_city_names_in_finnish_and_swedish(void **state)
     assert_contains(send(f, "Tammerfors"), "050 062 5990");
     send(f, "BED");
     assert_contains(send(f, "jyvaskyla"), "014 266 0149");
-    send(f, "NATT");
+    send(f, "NATT");        /* a Swedish word: the answer is in Swedish from here */
     t = send(f, "Oulussa"); /* as people write it */
     assert_contains(t, "Kenttätien palvelukeskus");
-    assert_contains(t, "Sosiaalipäivystys (Oulu): 044 703 6235");
+    assert_contains(t, "Socialjouren (Uleåborg): 044 703 6235");
     send(f, "YÖ");
     assert_contains(send(f, "12345"), "Kirjoita postinumero tai kaupunki"); /* not a postal code */
 }
@@ -630,6 +654,7 @@ int main(void)
         T(crisis_words_are_answered_first_even_after_stop_and_expiry),
         T(silence_past_the_timeout_starts_over_politely),
         T(keyword_with_its_answer_gets_the_result_in_one_reply),
+        T(a_keyword_of_one_language_answers_in_it),
         T(place_answers_accept_city_names_in_finnish_and_swedish),
         T(erase_needs_confirmation),
         T(privacy_word_gives_the_notice_with_its_link),

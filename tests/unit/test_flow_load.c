@@ -217,6 +217,7 @@ static void good_set_loads_without_problems(void **state)
     assert_int_equal(shelter->nkeywords, 3);
     assert_string_equal(shelter->keywords[0], "YÖ");
     assert_string_equal(shelter->keywords[2], "BED");
+    assert_null(shelter->keyword_langs[0]); /* a plain list: words of any language */
 
     n = node_of(help, "welcome");
     assert_int_equal(n->kind, FLOW_KIND_MENU);
@@ -845,6 +846,38 @@ static const struct problem_case problem_cases[] = {
      "keywords[1]",
      "keyword 'Bed' is listed twice",
      0},
+    {"keywords of a language the flow does not speak",
+     {FLOW_EN(", 'keywords': {'en': ['BED'], 'sv': ['NATT']}", SAY_BYE("Hi."))},
+     {0},
+     DIAG_ERROR,
+     NULL,
+     "keywords.sv",
+     "'sv' is not one of the flow's languages",
+     0},
+    {"keywords by language that are not a list",
+     {FLOW_EN(", 'keywords': {'en': 'BED'}", SAY_BYE("Hi."))},
+     {0},
+     DIAG_ERROR,
+     NULL,
+     "keywords.en",
+     "a list of words",
+     0},
+    {"a keyword by language checked like the others",
+     {FLOW_EN(", 'keywords': {'en': ['BED', 'Bed']}", SAY_BYE("Hi."))},
+     {0},
+     DIAG_ERROR,
+     NULL,
+     "keywords.en",
+     "keyword 'Bed' is listed twice",
+     0},
+    {"keywords that are neither a list nor lists by language",
+     {FLOW_EN(", 'keywords': 'BED'", SAY_BYE("Hi."))},
+     {0},
+     DIAG_ERROR,
+     NULL,
+     "keywords",
+     "lists by language",
+     0},
     {"a global word with punctuation",
      {FLOW_EN(", 'keywords': ['Stop!']", SAY_BYE("Hi."))},
      {0},
@@ -1125,6 +1158,9 @@ static const struct clean_case clean_cases[] = {
            "'jump', 'flow': 'g'}"),
       "{'flow': 'g', 'languages': ['en'], 'start': 'b', 'nodes': {'b': {'type': 'end', "
       "'text': {'en': 'Bye.'}}}}"},
+     {0}},
+    {"keywords by language",
+     {FLOW_EN(", 'keywords': {'en': ['BED', 'SLEEP']}", SAY_BYE("Hi."))},
      {0}},
     {"white space after the object", {MAIN(SAY_BYE("Hi.")) "\n\n  \n"}, {0}},
     {"a language code with a region, after a UTF-8 byte order mark",
