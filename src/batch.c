@@ -42,6 +42,7 @@ struct batch {
     size_t njobs, cap;
     const char *calling_back; /* reason of the job whose done callback is running */
     bool writes_failing;      /* the last write failed for want of space, a lock or I/O */
+    bool in_transaction;      /* between the batch's BEGIN and its own COMMIT */
     struct rollback_listener listeners[BATCH_MAX_LISTENERS];
     size_t nlisteners;
 };
@@ -68,6 +69,21 @@ static const char *classify(sqlite3 *db)
 static bool is_database_trouble(const char *reason)
 {
     return strcmp(reason, "error") != 0;
+}
+
+/*
+ * The commit hook: inside a batch, the only commit allowed is the batch's
+ * own. If SQLite has rolled the transaction back under a job (a failed read
+ * after SQLITE_FULL or IOERR, which the job may not notice), every later
+ * statement of that job would otherwise commit on its own, in autocommit
+ * mode: half a step on disk while the job is told it failed. Refused, the
+ * statement fails instead. (Found in review with the test VFS: a reply row
+ * committed after its dedupe row was rolled back, so the gateway's retry
+ * got a second reply.)
+ */
+static int refuse_stray_commit(void *arg)
+{
+    return ((struct batch *)arg)->in_transaction ? 1 : 0;
 }
 
 static void rolled_back(struct batch *b)
@@ -100,6 +116,7 @@ struct batch *batch_new(struct event_base *base, sqlite3 *db, struct metrics *me
             return NULL;
         }
     }
+    sqlite3_commit_hook(db, refuse_stray_commit, b);
     if ((b->flush_ev = event_new(base, -1, 0, flush_cb, b)) == NULL) {
         batch_free(b);
         return NULL;
@@ -117,6 +134,7 @@ void batch_free(struct batch *b)
         return;
     while (b->njobs > 0)
         batch_flush(b);
+    sqlite3_commit_hook(b->db, NULL, NULL);
     if (b->flush_ev != NULL)
         event_free(b->flush_ev);
     for (int i = 0; i < BATCH_NSTMTS; i++)
@@ -174,25 +192,34 @@ void batch_flush(struct batch *b)
     } else {
         bool lost = false; /* SQLite rolled the whole transaction back on its own */
 
+        b->in_transaction = true;
         for (size_t i = 0; i < n && !lost; i++) {
-            int status;
+            struct batch_job *job;
 
+            err[0] = '\0';
             if (run(b, SAVEPOINT, err) != 0) {
                 b->jobs[i].status = -1;
                 b->jobs[i].reason = classify(b->db);
-                continue;
+            } else {
+                /* Index again after the call: work may submit more jobs and move the array. */
+                int status = b->jobs[i].work(b->db, b->jobs[i].arg, err);
+
+                job = &b->jobs[i];
+                if (status == 0 && sqlite3_get_autocommit(b->db)) {
+                    /* The transaction went under the job, which did not notice: nothing
+                     * of it is stored (refuse_stray_commit saw to the rest). */
+                    status = -1;
+                    err_set(err, "the transaction was rolled back by SQLite during the job");
+                }
+                job->status = status;
+                if (status != 0) {
+                    job->reason = classify(b->db);
+                    log_error("db.job_failed", "reason=%s problem=\"%s\"", job->reason, err);
+                    run(b, ROLLBACK_TO, NULL);
+                    rolled_back(b);
+                }
+                run(b, RELEASE, NULL);
             }
-            err[0] = '\0';
-            /* Index again after the call: work may submit more jobs and move the array. */
-            status = b->jobs[i].work(b->db, b->jobs[i].arg, err);
-            b->jobs[i].status = status;
-            if (status != 0) {
-                b->jobs[i].reason = classify(b->db);
-                log_error("db.job_failed", "reason=%s problem=\"%s\"", b->jobs[i].reason, err);
-                run(b, ROLLBACK_TO, NULL);
-                rolled_back(b);
-            }
-            run(b, RELEASE, NULL);
             /*
              * After SQLITE_FULL, IOERR, BUSY or NOMEM SQLite may roll back the
              * whole transaction rather than one statement. The jobs before this
@@ -202,12 +229,18 @@ void batch_flush(struct batch *b)
              * told it failed. Stop here instead.
              */
             if (sqlite3_get_autocommit(b->db)) {
+                job = &b->jobs[i];
                 lost = true;
-                reason = b->jobs[i].status != 0 ? b->jobs[i].reason : classify(b->db);
+                /* SQLite rolls a whole transaction back only for the database's trouble. */
+                reason =
+                    job->reason != NULL && is_database_trouble(job->reason) ? job->reason : "io";
+                job->status = -1;
+                job->reason = reason;
                 err_set(err, "the transaction was rolled back by SQLite after job %zu (%s)", i,
                         reason);
             }
         }
+        b->in_transaction = false;
         if (!lost) {
             committed = run(b, COMMIT, err) == 0;
             if (!committed)

@@ -123,8 +123,14 @@ static int copy_by_sms(struct ussd_job *j, const char *text, long long now, char
     }
     crypto_contact_key(ch->d.contact_key, j->number, contact);
     sqlite3_bind_text(ch->opted_out, 1, contact, -1, SQLITE_STATIC);
-    stopped = sqlite3_step(ch->opted_out) == SQLITE_ROW;
+    rc = sqlite3_step(ch->opted_out);
     db_stmt_done(ch->opted_out, 0);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        err_set(err, "ussd: opt-out: %s", sqlite3_errmsg(ch->d.db));
+        return -1;
+    }
+    stopped = rc == SQLITE_ROW;
+    rc = 0;
     if (stopped)
         return 0;
     if (flow_render_sms(text, (size_t)cfg->sms.max_segments, &sms) != 0) {

@@ -46,6 +46,7 @@ struct job {
     bool fail;          /* work inserts its row, then fails */
     bool lose;          /* ... and ends the transaction, as SQLite may after SQLITE_FULL */
     bool big;           /* also writes 16 KiB: new pages, which a full database refuses */
+    bool oblivious;     /* loses the transaction, does not notice, writes on, returns 0 */
     const char *reason; /* batch_failure_reason inside done, when status is -1 */
     int done_calls;
     int status;
@@ -54,10 +55,17 @@ struct job {
     struct job *followup; /* submitted from done, if set */
 };
 
-static int count_commit(void *arg)
+/*
+ * Counts COMMITs that wrote something, through the WAL hook: the commit hook
+ * is the batch's own (it refuses commits that are not the batch's).
+ */
+static int count_commit(void *arg, sqlite3 *db, const char *name, int pages)
 {
+    (void)db;
+    (void)name;
+    (void)pages;
     (*(int *)arg)++;
-    return 0;
+    return SQLITE_OK;
 }
 
 static void count_rollback(void *arg)
@@ -82,7 +90,7 @@ static int setup(void **state)
     }
     if (sqlite3_open_v2(fx->path, &fx->reader, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
         return -1;
-    sqlite3_commit_hook(fx->db, count_commit, &fx->commits);
+    sqlite3_wal_hook(fx->db, count_commit, &fx->commits);
     fx->base = event_base_new();
     fx->metrics = metrics_new();
     if (fx->base == NULL || fx->metrics == NULL)
@@ -153,6 +161,13 @@ static int insert_job(sqlite3 *db, void *arg, char *err)
                                NULL) != SQLITE_OK) {
         err_set(err, "insert blob of job %d: %s", j->id, sqlite3_errmsg(db));
         return -1;
+    }
+    if (j->oblivious) {
+        /* As a job whose read failed with SQLITE_FULL and took the transaction along,
+         * and that took the failure for "no row": it writes on, and says all is well. */
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        sqlite3_exec(db, "INSERT INTO jobs(id) VALUES (9999)", NULL, NULL, NULL);
+        return 0;
     }
     if (j->lose) {
         /* What SQLite does to the whole transaction after some SQLITE_FULL or IOERR. */
@@ -523,6 +538,43 @@ static void job_that_loses_the_transaction_fails_the_batch_and_nothing_is_writte
     free(jobs);
 }
 
+/*
+ * A job that loses the transaction without noticing and writes on: its later
+ * statements would each commit on their own in autocommit mode. The batch's
+ * commit hook refuses them, so nothing of the job is on disk, it is told it
+ * failed, and so is every other job of the batch.
+ */
+static void a_job_that_writes_on_after_losing_the_transaction_stores_nothing(void **state)
+{
+    struct fixture *fx = *state;
+    struct job *jobs = jobs_new(fx, 3, 1);
+    struct submitter s;
+
+    jobs[1].oblivious = true;
+    submitter_start(&s, fx, jobs, 3);
+    run_loop(fx);
+    for (int i = 0; i < 3; i++) {
+        if (jobs[i].done_calls != 1 || jobs[i].status != -1)
+            fail_msg("job %d: done called %d times, status %d", jobs[i].id, jobs[i].done_calls,
+                     jobs[i].status);
+    }
+    assert_int_equal(count_rows(fx->reader, -1), 0); /* not even the stray row 9999 */
+    assert_int_equal(fx->commits, 0);
+    assert_int_equal(sqlite3_get_autocommit(fx->db), 1);
+
+    /* The connection is usable again: the same jobs, resubmitted, commit. */
+    jobs[1].oblivious = false;
+    for (int i = 0; i < 3; i++) {
+        jobs[i].done_calls = 0;
+        assert_int_equal(batch_submit(fx->batch, insert_job, job_done, &jobs[i]), 0);
+    }
+    run_loop(fx);
+    for (int i = 0; i < 3; i++)
+        expect_committed(&jobs[i]);
+    event_free(s.ev);
+    free(jobs);
+}
+
 static long long pragma_value(sqlite3 *db, const char *sql)
 {
     sqlite3_stmt *st;
@@ -616,6 +668,7 @@ int main(void)
         T(commit_failure_fails_every_job),
         T(job_that_loses_the_transaction_fails_the_batch_and_nothing_is_written),
         T(a_full_database_fails_every_job_whole_and_recovers),
+        T(a_job_that_writes_on_after_losing_the_transaction_stores_nothing),
         cmocka_unit_test(free_accepts_null),
 #undef T
     };
