@@ -34,9 +34,15 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
     if (pages >= c->writer_pages) {
         int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 
-        c->by_writer++;
-        if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+        /* BUSY: the thread is checkpointing right now; the next commit tries again. */
+        if (rc == SQLITE_OK) {
+            c->by_writer++;
+        } else if (rc != SQLITE_BUSY) {
             log_error("db.checkpoint_failed", "by=writer problem=\"%s\"", sqlite3_errstr(rc));
+            pthread_mutex_lock(&c->lock);
+            c->failed++;
+            pthread_mutex_unlock(&c->lock);
+        }
     } else if (pages >= c->wake_pages) {
         pthread_mutex_lock(&c->lock);
         if (!c->due) {
@@ -56,7 +62,7 @@ static void *run(void *arg)
     while (!c->stop) {
         struct timespec until;
 
-        clock_gettime(CLOCK_REALTIME, &until);
+        clock_gettime(CLOCK_MONOTONIC, &until); /* the condition variable's clock */
         until.tv_sec += IDLE_SECONDS;
         while (!c->due && !c->stop) {
             if (pthread_cond_timedwait(&c->wake, &c->lock, &until) == ETIMEDOUT)
@@ -104,8 +110,14 @@ struct checkpointer *checkpointer_start(sqlite3 *writer, const char *path, int w
     sqlite3_wal_autocheckpoint(c->db, 0);
     /* A checkpoint copies frames file to file: no page cache worth the memory. */
     db_exec(c->db, "PRAGMA cache_size=-256", "checkpointer cache", NULL);
+    pthread_condattr_t attr;
+
     pthread_mutex_init(&c->lock, NULL);
-    pthread_cond_init(&c->wake, NULL);
+    /* A wall clock set back must not stop the once-a-second checkpoint. */
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&c->wake, &attr);
+    pthread_condattr_destroy(&attr);
     if (pthread_create(&c->thread, NULL, run, c) != 0) {
         err_set(err, "checkpointer: cannot start a thread");
         pthread_cond_destroy(&c->wake);

@@ -49,8 +49,9 @@ struct checkpointer *checkpointer_start(sqlite3 *writer, const char *path, int w
 void checkpointer_stop(struct checkpointer *c);
 
 /*
- * Checkpoints run by the thread so far, how many failed, and how many the
- * writer ran (call from the writer's thread).
+ * Checkpoints run by the thread so far, how many failed (in either thread;
+ * a busy one is not a failure), and how many the writer completed (call from
+ * the writer's thread).
  */
 unsigned long checkpointer_runs(struct checkpointer *c, unsigned long *failed,
                                 unsigned long *by_writer);

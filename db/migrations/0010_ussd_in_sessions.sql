@@ -14,4 +14,10 @@ UPDATE sessions SET
     ussd_seen_len = u.seen_len, ussd_seen_hash = u.seen_hash,
     ussd_last_reply = u.last_reply, ussd_path = u.path
 FROM ussd_state AS u WHERE u.key = sessions.key;
+-- Progress whose session row was purged first (the two purges ran apart) gets a
+-- row of its own, so that ussd_channel_purge still logs its timeout.
+INSERT INTO sessions (key, state, updated_at, expires_at,
+                      ussd_seen_len, ussd_seen_hash, ussd_last_reply, ussd_path)
+    SELECT key, '{}', expires_at, expires_at, seen_len, seen_hash, last_reply, path
+    FROM ussd_state WHERE key NOT IN (SELECT key FROM sessions);
 DROP TABLE ussd_state;
