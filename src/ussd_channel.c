@@ -1,7 +1,6 @@
 /* ussd_channel.c: Africa's Talking USSD (see ussd_channel.h). */
 #include "ussd_channel.h"
 
-#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +14,7 @@
 #include "flow_render.h"
 #include "gateway.h"
 #include "log.h"
-#include "utf8.h"
+#include "ussd_parse.h"
 
 #define USSD_TEXT_MAX 512 /* bytes of accumulated answers accepted in one session */
 #define USSD_SESSION_ID_MAX 128
@@ -196,10 +195,10 @@ static int handle(sqlite3 *db, void *arg, char *err)
         /* A new session, or one Katto no longer knows (it expired): the first screen.
          * Any text it carries is old answers, and is not replayed. */
         answer = NULL;
-    } else if (len > seen_len && (seen_len == 0 || j->text[seen_len] == '*')) {
+    } else if ((answer = ussd_parse_answer(j->text, len, seen_len)) != NULL) {
         seen_hash(ch, j->text, seen_len, hash);
-        if (strcmp(hash, want) == 0)
-            answer = j->text + (seen_len == 0 ? 0 : seen_len + 1);
+        if (strcmp(hash, want) != 0)
+            answer = NULL; /* it goes on from something this session never saw */
     }
     if (known && answer == NULL) {
         log_warn("ussd.out_of_step", "seen=%zu got=%zu", seen_len, len);
@@ -310,46 +309,6 @@ static void refuse(struct ussd_channel *ch, struct http_exchange *ex, const char
     reply_text(ex, USSD_SORRY);
 }
 
-/*
- * The generic variant: the same four fields as a JSON object, for aggregators
- * that post JSON. They become form parameters so one handler serves both.
- */
-static int json_params(struct gateway_http *in, char *err)
-{
-    static const char *const names[] = {"sessionId", "serviceCode", "phoneNumber", "text",
-                                        "networkCode"};
-    cJSON *root = cJSON_ParseWithLength(in->body, in->body_len);
-
-    if (!cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        err_set(err, "the body is not a JSON object");
-        return -1;
-    }
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, names[i]);
-
-        if (!cJSON_IsString(v))
-            continue;
-        if (!utf8_valid(v->valuestring, strlen(v->valuestring))) {
-            cJSON_Delete(root);
-            err_set(err, "'%s' is not valid UTF-8", names[i]);
-            return -1;
-        }
-        in->params[in->nparams].name = strdup(names[i]);
-        in->params[in->nparams].value = strdup(v->valuestring);
-        if (in->params[in->nparams].name == NULL || in->params[in->nparams].value == NULL) {
-            free(in->params[in->nparams].name);
-            free(in->params[in->nparams].value);
-            cJSON_Delete(root);
-            err_set(err, "out of memory");
-            return -1;
-        }
-        in->nparams++;
-    }
-    cJSON_Delete(root);
-    return 0;
-}
-
 static void webhook(struct http_exchange *ex, void *arg)
 {
     struct ussd_channel *ch = arg;
@@ -371,7 +330,8 @@ static void webhook(struct http_exchange *ex, void *arg)
                json ? "expected application/json" : "expected application/x-www-form-urlencoded");
         return;
     }
-    if ((json ? json_params(&in, err) : gateway_parse_form(&in, err)) != 0) {
+    /* The generic JSON variant's fields become form parameters: one handler serves both. */
+    if ((json ? ussd_parse_json(&in, err) : gateway_parse_form(&in, err)) != 0) {
         refuse(ch, ex, err);
         goto out;
     }

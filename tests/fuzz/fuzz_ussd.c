@@ -6,16 +6,20 @@
  * decoded form encodes (gateway_form_encode) and decodes back to the same
  * fields.
  *
- * Not covered here: the reconciliation of `text` with what the session has
- * seen, and the JSON variant's json_params(), which are static inside
- * ussd_channel.c and need the database (see README.md: what to expose).
+ * Also the pure half of a step (ussd_parse.c): the JSON variant's fields
+ * (ussd_parse_json, on the same bytes) and the new answer in the text after
+ * what a session has seen (ussd_parse_answer), for every length seen: the
+ * answer lies within the text, starts it or follows a '*' at the seen length,
+ * and is valid UTF-8 whenever the text is.
  */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "err.h"
 #include "fuzz.h"
 #include "gateway.h"
+#include "ussd_parse.h"
 #include "utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -28,6 +32,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     /* Whatever it says, the route token lookup must not misread the bytes. */
     free(gateway_query_param(body, "token"));
+
+    /* The same bytes as the JSON variant: the fields it reads are UTF-8, at most five. */
+    struct gateway_http json = {.body = body, .body_len = size};
+
+    if (ussd_parse_json(&json, err) == 0) {
+        FUZZ_CHECK(json.nparams <= 5);
+        for (size_t i = 0; i < json.nparams; i++)
+            FUZZ_CHECK(utf8_valid(json.params[i].value, strlen(json.params[i].value)));
+    }
+    gateway_http_release(&json);
+
+    /* The bytes as a session's accumulated text, against every length it may have seen
+     * (the UTF-8 of each answer only for short texts: that check is quadratic). */
+    bool text_valid = size <= 2048 && utf8_valid(body, size);
+
+    for (size_t seen = 0; seen <= size + 1; seen++) {
+        const char *answer = ussd_parse_answer(body, size, seen);
+
+        if (answer == NULL) {
+            FUZZ_CHECK(size <= seen || (seen > 0 && body[seen] != '*'));
+            continue;
+        }
+        FUZZ_CHECK(answer >= body && answer <= body + size);
+        FUZZ_CHECK(seen == 0 ? answer == body : answer == body + seen + 1 && body[seen] == '*');
+        if (text_valid)
+            FUZZ_CHECK(utf8_valid(answer, size - (size_t)(answer - body)));
+    }
 
     if (gateway_parse_form(&in, err) != 0)
         goto out;
