@@ -478,13 +478,8 @@ static int remind_one(struct callback_service *cs, const struct due *r, long lon
 /* 1 if contact said STOP (nothing more is sent to them), 0 if not, -1 with err. */
 static int opted_out(struct callback_service *cs, const char *contact, char *err)
 {
-    int rc;
-
     sqlite3_bind_text(cs->opted_out, 1, contact, -1, SQLITE_STATIC);
-    rc = sqlite3_step(cs->opted_out);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        err_set(err, "callback: opt-out lookup: %s", sqlite3_errmsg(cs->d.db));
-    return db_stmt_done(cs->opted_out, rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1);
+    return db_exists(cs->opted_out, "callback: opt-out lookup", err);
 }
 
 /*

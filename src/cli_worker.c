@@ -98,6 +98,23 @@ static void list_teams(const struct team_list *teams)
     fprintf(stderr, "%s\n", teams->n == 0 ? " (none)" : "");
 }
 
+/*
+ * The end of add and renew: the new token printed once (rc 0) or the error,
+ * the token wiped, the database closed. Returns the command's exit status.
+ */
+static int token_issued(struct ctx *c, int rc, const struct worker_account *w,
+                        char token[WORKER_TOKEN_HEX], const char *what, const char *command,
+                        const char *err)
+{
+    if (rc == 0)
+        print_token(w, token, what);
+    else
+        fprintf(stderr, "katto worker %s: %s\n", command, err);
+    explicit_bzero(token, WORKER_TOKEN_HEX);
+    ctx_close(c);
+    return rc == 0 ? 0 : EXIT_FAILURE;
+}
+
 static int cmd_add(const struct config *cfg, int argc, char **argv)
 {
     const char *name = NULL, *team = NULL;
@@ -134,13 +151,7 @@ static int cmd_add(const struct config *cfg, int argc, char **argv)
                     worker_add(c.ws, &c.teams, name, team, clock_now(), cfg->worker.token_days,
                                token, &w, err),
                     err);
-    if (rc == 0)
-        print_token(&w, token, "added worker");
-    else
-        fprintf(stderr, "katto worker add: %s\n", err);
-    explicit_bzero(token, sizeof(token));
-    ctx_close(&c);
-    return rc == 0 ? 0 : EXIT_FAILURE;
+    return token_issued(&c, rc, &w, token, "added worker", "add", err);
 }
 
 static int cmd_renew(const struct config *cfg, int argc, char **argv)
@@ -159,13 +170,7 @@ static int cmd_renew(const struct config *cfg, int argc, char **argv)
         rc = finish(
             &c, worker_renew(c.ws, argv[0], clock_now(), cfg->worker.token_days, token, &w, err),
             err);
-    if (rc == 0)
-        print_token(&w, token, "new token for worker");
-    else
-        fprintf(stderr, "katto worker renew: %s\n", err);
-    explicit_bzero(token, sizeof(token));
-    ctx_close(&c);
-    return rc == 0 ? 0 : EXIT_FAILURE;
+    return token_issued(&c, rc, &w, token, "new token for worker", "renew", err);
 }
 
 static int cmd_remove(const struct config *cfg, int argc, char **argv)

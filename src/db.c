@@ -124,6 +124,15 @@ int db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, char *err)
     return 0;
 }
 
+int db_exists(sqlite3_stmt *st, const char *what, char *err)
+{
+    int rc = sqlite3_step(st);
+
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        err_set(err, "%s: %s", what, sqlite3_errmsg(sqlite3_db_handle(st)));
+    return db_stmt_done(st, rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1);
+}
+
 int db_stmt_done(sqlite3_stmt *st, int rc)
 {
     sqlite3_reset(st);

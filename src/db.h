@@ -58,6 +58,13 @@ int db_exec(sqlite3 *db, const char *sql, const char *what, char *err);
 int db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, char *err);
 
 /*
+ * Steps st, already bound, that returns at most one row, and resets it:
+ * 1 if it returned a row, 0 if none, -1 with err = "what: sqlite message".
+ * A failed read must not pass for "no row" (a STOP not found is a text sent).
+ */
+int db_exists(sqlite3_stmt *st, const char *what, char *err);
+
+/*
  * Resets st and clears its bindings, and returns rc: call it on every path
  * after a step, so no statement keeps a read transaction (and the WAL) open.
  */

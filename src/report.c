@@ -331,14 +331,20 @@ struct tally {
     long long *m; /* rows_cap * cols_cap, row-major */
 };
 
+/* The row labels (nlabels) and column names a tally and a table both own. */
+static void free_headings(char **labels, size_t nlabels, char **columns, size_t ncols)
+{
+    for (size_t i = 0; i < nlabels; i++)
+        free(labels[i]);
+    for (size_t i = 0; i < ncols; i++)
+        free(columns[i]);
+    free(labels);
+    free(columns);
+}
+
 static void tally_free(struct tally *t)
 {
-    for (size_t i = 0; i < t->nrows * t->nkeys; i++)
-        free(t->labels[i]);
-    for (size_t i = 0; i < t->ncols; i++)
-        free(t->columns[i]);
-    free(t->labels);
-    free(t->columns);
+    free_headings(t->labels, t->nrows * t->nkeys, t->columns, t->ncols);
     free(t->m);
     strmap_free(&t->rowmap);
     strmap_free(&t->colmap);
@@ -491,12 +497,7 @@ static size_t *sorted_order(char **labels, size_t n, size_t nkeys, bool sort)
 
 static void table_free(struct report_table *t)
 {
-    for (size_t i = 0; i < t->nrows * t->nkeys; i++)
-        free(t->labels[i]);
-    for (size_t i = 0; i < t->ncols; i++)
-        free(t->columns[i]);
-    free(t->labels);
-    free(t->columns);
+    free_headings(t->labels, t->nrows * t->nkeys, t->columns, t->ncols);
     free(t->cells);
     free(t->col_totals);
     free(t->row_totals);

@@ -214,14 +214,9 @@ static int handle_inbound(sqlite3 *db, void *arg, char *err)
         return -1;
     }
     sqlite3_bind_text(ch->opted_out, 1, j->contact, -1, SQLITE_STATIC);
-    rc = sqlite3_step(ch->opted_out);
-    db_stmt_done(ch->opted_out, 0);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        /* Not "not opted out": a failed read must not text someone who sent STOP. */
-        err_set(err, "opt-out: %s", sqlite3_errmsg(db));
+    if ((rc = db_exists(ch->opted_out, "opt-out lookup", err)) < 0)
         return -1;
-    }
-    opted_out = rc == SQLITE_ROW;
+    opted_out = rc == 1;
     if (session_load(ch->d.sessions, j->contact, now, &s, err) != 0)
         return -1;
 

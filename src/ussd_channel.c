@@ -113,7 +113,7 @@ static int copy_by_sms(struct ussd_job *j, const char *text, long long now, char
     const struct gateway_ops *ops = gateway_find(cfg->default_gateway);
     char contact[CRYPTO_CONTACT_KEY_HEX];
     struct flow_sms sms;
-    bool stopped;
+    int stopped;
     int rc = 0;
 
     if (j->number[0] == '\0' || ops == NULL || !ops->configured(cfg)) {
@@ -122,16 +122,8 @@ static int copy_by_sms(struct ussd_job *j, const char *text, long long now, char
     }
     crypto_contact_key(ch->d.contact_key, j->number, contact);
     sqlite3_bind_text(ch->opted_out, 1, contact, -1, SQLITE_STATIC);
-    rc = sqlite3_step(ch->opted_out);
-    db_stmt_done(ch->opted_out, 0);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        err_set(err, "ussd: opt-out: %s", sqlite3_errmsg(ch->d.db));
-        return -1;
-    }
-    stopped = rc == SQLITE_ROW;
-    rc = 0;
-    if (stopped)
-        return 0;
+    if ((stopped = db_exists(ch->opted_out, "ussd: opt-out lookup", err)) != 0)
+        return stopped < 0 ? -1 : 0;
     if (flow_render_sms(text, (size_t)cfg->sms.max_segments, &sms) != 0) {
         err_set(err, "ussd: cannot render the SMS copy");
         return -1;
